@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bep44.h"
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -331,6 +332,32 @@ static void test_rotation_callback_replaces_the_default(void **state)
 			 DTT_ERR_AUTH);
 }
 
+static void test_slot_value_is_signed_like_mainline(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t v[DTT_BEP44_V_MAX], sig[64], signable[DTT_BEP44_SIGNABLE_MAX];
+	const char prefix[] = "4:salt32:";
+	const char seq[] = "3:seqi9223372036854775807e1:v604:";
+	struct dtt_slot s;
+	int n, m;
+
+	dtt_slot_derive(&s, f->topic, MINUTE);
+	n = dtt_slot_sign_value(&s, f->value, (size_t)f->value_len, v, sizeof(v), sig);
+	assert_int_equal(n, 4 + 604);
+	assert_memory_equal(v, "604:", 4);
+	assert_memory_equal(v + 4, f->value, 604);
+	/* the signed buffer of PROTOCOL.md §6.1: 678 bytes for a 604-byte value */
+	m = dtt_bep44_signable(signable, sizeof(signable), s.salt, 32, DTT_SLOT_SEQ, v, (size_t)n);
+	assert_int_equal(m, 678);
+	assert_memory_equal(signable, prefix, 9);
+	assert_memory_equal(signable + 9, s.salt, 32);
+	assert_memory_equal(signable + 41, seq, sizeof(seq) - 1);
+	assert_int_equal(dtt_ed25519_verify(sig, signable, (size_t)m, s.pk), 0);
+	assert_int_equal(dtt_bep44_verify(sig, s.pk, s.salt, 32, DTT_SLOT_SEQ, v, (size_t)n), 0);
+	/* a value over the BEP 44 limit is refused */
+	assert_int_equal(dtt_slot_sign_value(&s, f->value, 997, v, sizeof(v), sig), DTT_ERR_TOOBIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup(test_random_content_round_trips, setup),
 		cmocka_unit_test(test_short_content_decodes_as_no_peers),
 		cmocka_unit_test_setup(test_rotation_callback_replaces_the_default, setup),
+		cmocka_unit_test_setup(test_slot_value_is_signed_like_mainline, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

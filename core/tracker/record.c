@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "bep44.h"
 #include "buf.h"
 #include "err.h"
 
@@ -41,6 +42,18 @@ void dtt_slot_derive(struct dtt_slot *s, const uint8_t topic[DTT_TOPIC_BYTES], u
 	dtt_hash32(s->salt, buf, sizeof(buf));
 	dtt_ed25519_seed_keypair(s->pk, s->sk, s->seed);
 	dtt_sha1_2(s->target, s->pk, sizeof(s->pk), s->salt, sizeof(s->salt));
+}
+
+int dtt_slot_sign_value(const struct dtt_slot *s, const uint8_t *record, size_t record_len,
+			uint8_t *v, size_t cap, uint8_t sig[DTT_ED25519_SIG_BYTES])
+{
+	int n = dtt_bep44_string_encode(v, cap, record, record_len);
+
+	if (n < 0 || n > DTT_BEP44_V_MAX)
+		return DTT_ERR_TOOBIG;
+	if (dtt_bep44_sign(sig, s->sk, s->salt, sizeof(s->salt), DTT_SLOT_SEQ, v, (size_t)n))
+		return DTT_ERR_TOOBIG;
+	return n;
 }
 
 void dtt_rotation_default(void *ctx, uint8_t seed[32], const uint8_t topic[DTT_TOPIC_BYTES],

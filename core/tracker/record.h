@@ -46,6 +46,11 @@ struct dtt_slot {
 	uint8_t target[DTT_SHA1_BYTES];       /* SHA-1(k || salt) */
 };
 void dtt_slot_derive(struct dtt_slot *s, const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute);
+/* Wraps an EncryptedRecord as the slot's BEP 44 value (a bencoded byte string, written to v,
+ * cap bytes) and signs it with the slot key at seq = DTT_SLOT_SEQ (spec/PROTOCOL.md §6.1).
+ * Returns the length of v, or DTT_ERR_TOOBIG (value over the BEP 44 limit or cap). */
+int dtt_slot_sign_value(const struct dtt_slot *s, const uint8_t *record, size_t record_len,
+			uint8_t *v, size_t cap, uint8_t sig[DTT_ED25519_SIG_BYTES]);
 
 /* Secret rotation: the Ed25519 seed of the key the one-time key is sealed to. Every member of
  * a topic must use the same function. */

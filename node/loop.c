@@ -1,0 +1,156 @@
+/* loop.c - poll loop: the only place where the node meets a real socket and a real clock. */
+#include "loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "cli.h"
+#include "err.h"
+
+static volatile sig_atomic_t *signal_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_flag)
+		*signal_flag = 1;
+}
+
+void dtt_loop_catch_signals(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa;
+
+	signal_flag = flag;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int dtt_loop_init(struct dtt_loop *l, const struct dtt_addr *bind_addr,
+		  const struct dtt_node_config *cfg, const uint8_t *seed)
+{
+	char s[DTT_ADDR_STR_MAX];
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	err = dtt_posix_env_init(&l->pe, seed);
+	if (err) {
+		cli_error("cannot initialise libsodium");
+		return err;
+	}
+	err = dtt_posix_env_bind(&l->pe, bind_addr);
+	if (err) {
+		cli_error("cannot bind UDP %s: %s", dtt_addr_str(bind_addr, s), strerror(errno));
+		return err;
+	}
+	dtt_posix_env_local(&l->pe, &l->local);
+	l->node = dtt_node_new(&l->pe.env, cfg);
+	if (!l->node) {
+		cli_error("out of memory");
+		dtt_posix_env_deinit(&l->pe);
+		return DTT_ERR_NOMEM;
+	}
+	return 0;
+}
+
+void dtt_loop_deinit(struct dtt_loop *l)
+{
+	dtt_node_free(l->node);
+	l->node = NULL;
+	dtt_posix_env_deinit(&l->pe);
+}
+
+/* Reads every queued datagram without blocking. */
+static void drain(struct dtt_loop *l)
+{
+	uint8_t buf[65536];
+
+	for (int i = 0; i < 1024; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct dtt_addr from;
+		ssize_t n = recvfrom(l->pe.fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+
+		if (n < 0)
+			return; /* EAGAIN, or an ICMP error surfaced on the socket: nothing to read */
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			dtt_addr_ipv4(&from, (const uint8_t *)&s4->sin_addr, ntohs(s4->sin_port));
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			memset(&from, 0, sizeof(from));
+			from.family = DTT_AF_INET6;
+			memcpy(from.addr, &s6->sin6_addr, 16);
+			from.port = ntohs(s6->sin6_port);
+		} else {
+			continue;
+		}
+		dtt_node_on_datagram(l->node, &from, buf, (size_t)n);
+	}
+}
+
+int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(void *ctx),
+		 void *ctx, uint64_t deadline_ms)
+{
+	const struct dtt_env *env = &l->pe.env;
+
+	while (!(stop && *stop)) {
+		uint64_t now = dtt_env_now_ms(env), next = dtt_node_next_deadline_ms(l->node);
+		struct pollfd pfd = {.fd = l->pe.fd, .events = POLLIN};
+		int timeout;
+
+		if (done && done(ctx))
+			return 0;
+		if (now >= deadline_ms)
+			return DTT_ERR_TIMEOUT;
+		if (next > deadline_ms)
+			next = deadline_ms;
+		if (next <= now)
+			timeout = 0;
+		else if (next - now > 1000)
+			timeout = 1000; /* wake up now and then to notice signals on any libc */
+		else
+			timeout = (int)(next - now);
+		if (poll(&pfd, 1, timeout) > 0 && (pfd.revents & (POLLIN | POLLERR)))
+			drain(l);
+		if (dtt_env_now_ms(env) >= dtt_node_next_deadline_ms(l->node))
+			dtt_node_on_deadline(l->node);
+	}
+	return 0;
+}
+
+int dtt_loop_parse_nodes(const char *list, struct dtt_addr *out, int max)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int n = 0;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!*tok)
+			continue;
+		if (n == max) {
+			cli_error("--bootstrap: at most %d nodes", max);
+			free(copy);
+			return -1;
+		}
+		if (dtt_posix_resolve(&out[n], tok)) {
+			cli_error("--bootstrap: cannot resolve '%s' (expected HOST:PORT)", tok);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	return n;
+}
