@@ -1,0 +1,54 @@
+#!/bin/sh
+# plot.sh - draws the figures of one run of a dtt-sim results database.
+# usage: analysis/plot.sh DB [RUN_ID] [OUTDIR]
+#   RUN_ID defaults to the latest run, OUTDIR to ./figures.
+# Writes OUTDIR/runN_<figure>.png for each figure the run has data for and prints their paths,
+# one a line, on stdout. Figures a run lacks the data for are skipped with a message on stderr.
+# Exit status: 0 when at least one figure was written and none failed, 1 otherwise, 2 on a
+# usage error.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+[ $# -ge 1 ] && [ $# -le 3 ] || { echo "usage: $0 DB [RUN_ID] [OUTDIR]" >&2; exit 2; }
+db=$1
+run=${2:-}
+outdir=${3:-figures}
+check_tools
+check_db "$db"
+check_path "$outdir"
+if [ -z "$run" ]; then
+	run=$(sqlite3 -batch "$db" "SELECT max(run_id) FROM run")
+	[ -n "$run" ] || { echo "$0: $db holds no runs" >&2; exit 2; }
+fi
+case $run in
+''|*[!0-9]*) echo "$0: RUN_ID must be a number, got '$run'" >&2; exit 2 ;;
+esac
+n=$(sqlite3 -batch "$db" "SELECT count(*) FROM run WHERE run_id = $run")
+if [ "$n" != 1 ]; then
+	echo "$0: $db has no run $run; its runs:" >&2
+	sqlite3 -batch -header -column "$db" "SELECT run_id, scenario_name, seed, strategy, status FROM run" >&2
+	exit 2
+fi
+mkdir -p "$outdir"
+
+written=0
+failed=0
+for fig in get_over_time latency_cdf traffic dht_state; do
+	out="$outdir/run${run}_$fig.png"
+	rm -f "$out"
+	# Status 3 means "no data for this figure" (the script has said why on stderr).
+	rc=0
+	gnuplot -e "adir='$here'; db='$db'; run=$run; out='$out'" "$here/$fig.gp" || rc=$?
+	if [ "$rc" = 0 ] && [ -s "$out" ]; then
+		echo "$out"
+		written=$((written + 1))
+	elif [ "$rc" = 3 ]; then
+		rm -f "$out"
+		echo "$0: run $run: skipped $fig (no data)" >&2
+	else
+		rm -f "$out"
+		echo "$0: run $run: $fig failed (gnuplot status $rc)" >&2
+		failed=$((failed + 1))
+	fi
+done
+[ "$failed" = 0 ] && [ "$written" -gt 0 ]

@@ -1,0 +1,111 @@
+/* engine.h - the deterministic discrete-event simulator (SIMULATION.md §3): thousands of real
+ * dtt_node cores on one virtual clock and one simulated network, driven by a scenario.
+ *
+ * One thread. One event queue (queue.h) ordered by (time, seq) holds datagram deliveries
+ * (payloads in pool.h), node wakes, joins, scenario events, workload operations and metric
+ * samples. Every node runs on its own struct dtt_env: a virtual monotonic clock (ms), a wall
+ * clock start_unix*1000 + now + skew, a random stream dtt_rng_derive(seed, purpose, index)
+ * and a send that hands the datagram to the network model (net.h). Each node has one pending
+ * wake, re-armed after every call into it; stale wakes are dropped by a generation counter,
+ * and datagrams addressed to an older incarnation of a node (before a crash and rejoin) are
+ * dropped on delivery.
+ *
+ * The run is a pure function of (scenario, seed): dtt_sim_digest is a rolling hash over every
+ * delivered datagram (time, from, to, length, payload hash) and every fired wake (time, node).
+ * Only events_per_s and rss_bytes samples and the wall-clock fields of the run row depend on
+ * the machine.
+ */
+#ifndef DTT_SIM_ENGINE_H
+#define DTT_SIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+#include "scenario.h"
+
+struct dtt_results;
+struct dtt_node;
+struct dtt_sim;
+
+/* Random stream purposes: one independent stream per (purpose, index). */
+enum dtt_sim_purpose {
+	DTT_SIM_RNG_NODE = 1,	  /* index = node; incarnation k > 0 adds k << 32 */
+	DTT_SIM_RNG_NETWORK = 2,  /* per-datagram jitter, loss, duplication */
+	DTT_SIM_RNG_WORKLOAD = 3, /* keys, which node puts or gets what */
+	DTT_SIM_RNG_FAULTS = 4,	  /* partitions, churn victims, clock skews */
+	DTT_SIM_RNG_JOIN = 5,	  /* join times */
+	DTT_SIM_RNG_LATENCY = 6,  /* keys the per-pair base latencies */
+};
+
+struct dtt_sim_options {
+	uint64_t seed;		     /* the run's seed (the scenario's default or --seed) */
+	uint64_t until_ms;	     /* stop here (0: the scenario's duration) */
+	struct dtt_results *results; /* borrowed; NULL: no database */
+	bool progress;		     /* a progress line on stderr, ~2 per second */
+	int log_level;		     /* core log messages at or below this level go to stderr */
+	volatile sig_atomic_t *stop; /* set asynchronously to end the run early (may be NULL) */
+};
+
+struct dtt_sim_bench {
+	uint64_t events;    /* events popped from the queue */
+	uint64_t delivered; /* datagrams handed to a node */
+	uint64_t wakes;	    /* wakes that ran node timers */
+	double wall_s;
+	double events_per_s;
+	uint64_t rss_start_bytes; /* before the population was created */
+	uint64_t peak_rss_bytes;  /* getrusage, process-wide */
+	double bytes_per_node;	  /* (peak - start) / nodes */
+	uint64_t sim_end_ms;
+	uint64_t queue_peak;	/* most events pending at once */
+	uint64_t inflight_peak; /* most datagrams in flight at once */
+	uint64_t gets, gets_ok; /* finished gets (canceled ones not counted), found a value */
+	uint64_t puts, puts_ok; /* finished puts, stored by >= 1 node */
+	uint64_t datagrams;	/* datagrams sent */
+};
+
+/* A sampled metric as a series (for expectations): times, values and weights (the number of
+ * operations behind a ratio, 1 for plain values). Borrowed from the sim. */
+struct dtt_sim_series {
+	const uint64_t *t_ms;
+	const double *value;
+	const double *weight;
+	size_t count;
+};
+
+/* Builds the population and schedules the scenario. sc is borrowed and must outlive the sim.
+ * NULL on error, with a message in err. */
+struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_options *opt,
+			    char *err, size_t err_len);
+void dtt_sim_free(struct dtt_sim *sim);
+
+/* Runs every event with time <= t_ms (bounded by the end of the run). Returns 0,
+ * DTT_ERR_CANCELED when *opt.stop was set, or another DTT_ERR_* on an internal failure. */
+int dtt_sim_run_until(struct dtt_sim *sim, uint64_t t_ms);
+/* Runs to the end, then writes node rows, summaries and the run's end to the results. */
+int dtt_sim_run(struct dtt_sim *sim);
+
+uint64_t dtt_sim_digest(const struct dtt_sim *sim);
+/* "%016llx" of the digest into out (17 bytes). Returns out. */
+char *dtt_sim_digest_hex(const struct dtt_sim *sim, char out[17]);
+void dtt_sim_bench(const struct dtt_sim *sim, struct dtt_sim_bench *out);
+uint64_t dtt_sim_now_ms(const struct dtt_sim *sim);
+/* The node being called right now (for crash reports), or -1 between calls. */
+int64_t dtt_sim_current_node(const struct dtt_sim *sim);
+uint64_t dtt_sim_end_ms(const struct dtt_sim *sim);
+/* The series of a metric named in dtt_scenario_metrics; false for an unknown name. */
+bool dtt_sim_series(const struct dtt_sim *sim, const char *metric, struct dtt_sim_series *out);
+
+/* Inspection and injection, for tests. */
+uint32_t dtt_sim_nodes(const struct dtt_sim *sim);
+/* The node's core, or NULL while it is down (not joined yet, crashed or left). */
+struct dtt_node *dtt_sim_node(struct dtt_sim *sim, uint32_t index);
+/* Sends len bytes from node `from` to node `to` through the network model now, as if the
+ * node had sent them. 0 or DTT_ERR_INVALID. */
+int dtt_sim_inject(struct dtt_sim *sim, uint32_t from, uint32_t to, const uint8_t *buf, size_t len);
+const struct dtt_simnet_stats *dtt_sim_net_stats(const struct dtt_sim *sim);
+/* The node's partition label (0 when no partition is in force). */
+uint16_t dtt_sim_partition_label(const struct dtt_sim *sim, uint32_t index);
+
+#endif

@@ -1,0 +1,637 @@
+/* main.c - dtt-sim, the simulator's command line (SCENARIOS.md "Runs and comparisons"):
+ * `run` one scenario and seed into a results database, `check` expectations over seeds,
+ * `validate` a scenario file. Exit codes: 0 ok, 1 a run failed or an expectation did not
+ * hold, 2 bad usage or input. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "engine.h"
+#include "err.h"
+#include "log.h"
+#include "queue.h"
+#include "results.h"
+#include "rng.h"
+#include "scenario.h"
+
+#define EXIT_OK	   0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+#define ERR_LEN	   1024
+
+static volatile sig_atomic_t stop_flag;
+static struct dtt_sim *running; /* for the crash report */
+static uint64_t running_seed;
+static const char *running_path;
+static const struct args *running_args;
+
+static const char usage_main[] =
+    "usage: dtt-sim COMMAND [options]\n"
+    "\n"
+    "Deterministic discrete-event simulator of dtt nodes: runs real DHT nodes on a virtual\n"
+    "clock and a simulated network, as described by a scenario file (scenarios/README.md).\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO       run one seed, write results to SQLite, print figures and digest\n"
+    "  check SCENARIO     run seeds and evaluate the scenario's expectations (PASS/FAIL)\n"
+    "  validate SCENARIO  parse the scenario and print what it describes\n"
+    "  bench              the event queue alone in the hold model (events/s)\n"
+    "\n"
+    "`dtt-sim COMMAND --help` describes each command's options.\n"
+    "exit status: 0 ok, 1 run failed or expectations not met, 2 bad usage or input\n";
+
+static const char usage_run[] =
+    "usage: dtt-sim run SCENARIO [options]\n"
+    "\n"
+    "Runs the scenario once. Prints a benchmark (events, events/s, wall time, peak RSS,\n"
+    "bytes per node) and always, last, `digest: <hex>`: a hash over every delivered\n"
+    "datagram and fired timer, equal for equal (scenario, seed).\n"
+    "\n"
+    "options:\n"
+    "  --seed N             seed (default: the scenario's `seed`)\n"
+    "  --db FILE            results database (default: results/<scenario name>.db)\n"
+    "  --no-db              write no database\n"
+    "  --until T            stop at simulated time T (e.g. 90s, 5m) instead of `duration`\n"
+    "  --set KEY.PATH=VALUE override one scenario value (repeatable), e.g.\n"
+    "                       --set dht.nodes=500 --set events[0].at=2m\n"
+    "  --log LEVEL          core log messages up to LEVEL (error, warn, info, debug)\n"
+    "  --quiet              no progress line and no benchmark: only the digest\n"
+    "  --help               this text\n";
+
+static const char usage_check[] =
+    "usage: dtt-sim check SCENARIO [options]\n"
+    "\n"
+    "Runs each seed and evaluates the scenario's `expect` list; prints PASS/FAIL per seed and\n"
+    "per expectation with the measured value, and a `reproduce with:` line per failing\n"
+    "seed. Exit status 0 only if every expectation held for every seed.\n"
+    "\n"
+    "options:\n"
+    "  --seeds A..B         seeds A to B inclusive, or one seed N (default: the scenario's)\n"
+    "  --db FILE            also write every run to this results database (default: none)\n"
+    "  --until T            stop at simulated time T instead of `duration`\n"
+    "  --set KEY.PATH=VALUE override one scenario value (repeatable)\n"
+    "  --log LEVEL          core log messages up to LEVEL\n"
+    "  --quiet              no progress line\n"
+    "  --help               this text\n";
+
+static const char usage_bench[] =
+    "usage: dtt-sim bench [--pending K] [--events N] [--seed S]\n"
+    "\n"
+    "Measures the event queue alone in the hold model (SIMULATION.md §3.2): K events pending,\n"
+    "each popped event schedules one more at now + U[1 us, 1 ms]. Prints events/s (inserts\n"
+    "included) and a checksum of the pop order. Defaults: K = 1000 and 100000, N = 10^7.\n";
+
+static const char usage_validate[] =
+    "usage: dtt-sim validate SCENARIO [--set KEY.PATH=VALUE]...\n"
+    "\n"
+    "Parses the scenario (with overrides) and prints a summary, or the first error with its\n"
+    "file, line and column. Exit status 0 when valid, 2 otherwise.\n";
+
+struct args {
+	const char *scenario;
+	const char *db;
+	bool no_db, quiet, seed_set;
+	uint64_t seed, seed_lo, seed_hi;
+	uint64_t until_ms;
+	int log_level;
+	const char *sets[DTT_SCENARIO_SET_MAX];
+	size_t sets_count;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_crash(int sig)
+{
+	char buf[4096];
+	size_t l;
+	int n;
+
+	if (running) {
+		n = snprintf(buf, sizeof(buf),
+			     "\ndtt-sim: fatal signal %d at simulated time %llu ms, node %lld\n"
+			     "reproduce with: dtt-sim run %s --seed %llu",
+			     sig, (unsigned long long)dtt_sim_now_ms(running),
+			     (long long)dtt_sim_current_node(running), running_path,
+			     (unsigned long long)running_seed);
+		l = n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0;
+		for (size_t i = 0; running_args && i < running_args->sets_count && l < sizeof(buf);
+		     i++) {
+			n = snprintf(buf + l, sizeof(buf) - l, " --set '%s'",
+				     running_args->sets[i]);
+			l = n > 0 && l + (size_t)n < sizeof(buf) ? l + (size_t)n : l;
+		}
+		if (l < sizeof(buf) - 1)
+			buf[l++] = '\n';
+		if (write(STDERR_FILENO, buf, l) < 0)
+			l = 0;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_signals(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGSEGV, on_crash);
+	signal(SIGABRT, on_crash);
+	signal(SIGBUS, on_crash);
+	signal(SIGFPE, on_crash);
+}
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dtt-sim: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage);
+	return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
+{
+	const char *dots = strstr(s, "..");
+	char a[32];
+
+	if (!dots)
+		return parse_u64(s, lo) && (*hi = *lo, true);
+	if ((size_t)(dots - s) >= sizeof(a))
+		return false;
+	memcpy(a, s, (size_t)(dots - s));
+	a[dots - s] = 0;
+	return parse_u64(a, lo) && parse_u64(dots + 2, hi) && *lo <= *hi;
+}
+
+/* Parses the options common to the commands. Returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv, const char *usage, bool is_check, struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->log_level = DTT_LOG_ERROR;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (o[0] != '-' || !o[1]) {
+			if (a->scenario)
+				return usage_error(usage, "unexpected argument '%s'", o);
+			a->scenario = o;
+			continue;
+		}
+		if (!strcmp(o, "--quiet") || !strcmp(o, "-q")) {
+			a->quiet = true;
+			continue;
+		}
+		if (!strcmp(o, "--no-db") && !is_check) {
+			a->no_db = true;
+			continue;
+		}
+		if (!v)
+			return usage_error(usage, "%s needs a value", o);
+		i++;
+		if (!strcmp(o, "--seed") && !is_check) {
+			if (!parse_u64(v, &a->seed))
+				return usage_error(
+				    usage, "--seed: expected a non-negative integer, got '%s'", v);
+			a->seed_set = true;
+		} else if (!strcmp(o, "--seeds") && is_check) {
+			if (!parse_seeds(v, &a->seed_lo, &a->seed_hi))
+				return usage_error(
+				    usage, "--seeds: expected N or A..B with A <= B, got '%s'", v);
+			a->seed_set = true;
+		} else if (!strcmp(o, "--db")) {
+			a->db = v;
+		} else if (!strcmp(o, "--until")) {
+			double ms;
+
+			if (dtt_scenario_duration_ms(v, &ms) || ms <= 0 || ms != floor(ms))
+				return usage_error(
+				    usage,
+				    "--until: expected a duration such as 90s or 5m, got '%s'", v);
+			a->until_ms = (uint64_t)ms;
+		} else if (!strcmp(o, "--set")) {
+			if (a->sets_count == DTT_SCENARIO_SET_MAX)
+				return usage_error(usage, "too many --set options%s", "");
+			a->sets[a->sets_count++] = v;
+		} else if (!strcmp(o, "--log")) {
+			a->log_level = dtt_log_level_parse(v);
+			if (a->log_level < 0)
+				return usage_error(
+				    usage,
+				    "--log: expected error, warn, info, debug or trace, got '%s'",
+				    v);
+		} else {
+			return usage_error(usage, "unknown option '%s'", o);
+		}
+	}
+	if (!a->scenario)
+		return usage_error(usage, "missing SCENARIO%s", "");
+	return -1;
+}
+
+static int load(const struct args *a, struct dtt_scenario *sc)
+{
+	char err[ERR_LEN];
+
+	if (dtt_scenario_load(sc, a->scenario, a->sets, a->sets_count, err, sizeof(err))) {
+		fprintf(stderr, "dtt-sim: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* mkdir -p of the directory part of path. */
+static int make_parent_dirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0777) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static struct dtt_results *open_db(const char *path)
+{
+	char err[ERR_LEN];
+	struct dtt_results *r;
+
+	if (make_parent_dirs(path)) {
+		fprintf(stderr, "dtt-sim: %s: cannot create its directory: %s\n", path,
+			strerror(errno));
+		return NULL;
+	}
+	r = dtt_results_open(path, err, sizeof(err));
+	if (!r)
+		fprintf(stderr, "dtt-sim: %s: %s\n", path, err);
+	return r;
+}
+
+static void fmt_bytes(double b, char *out, size_t len)
+{
+	if (b >= 1e9)
+		snprintf(out, len, "%.2f GB", b / 1e9);
+	else if (b >= 1e6)
+		snprintf(out, len, "%.1f MB", b / 1e6);
+	else if (b >= 1e3)
+		snprintf(out, len, "%.1f KB", b / 1e3);
+	else
+		snprintf(out, len, "%.0f B", b);
+}
+
+/* Runs one seed. Returns 0 or a DTT_ERR_*; *sim_out keeps the finished sim (to free). */
+static int run_one(const struct dtt_scenario *sc, const struct args *a, uint64_t seed,
+		   struct dtt_results *res, struct dtt_sim **sim_out)
+{
+	struct dtt_sim_options opt = {
+	    .seed = seed,
+	    .until_ms = a->until_ms,
+	    .results = res,
+	    .progress = !a->quiet && isatty(STDERR_FILENO),
+	    .log_level = a->log_level,
+	    .stop = &stop_flag,
+	};
+	char err[ERR_LEN];
+	struct dtt_sim *sim = dtt_sim_new(sc, &opt, err, sizeof(err));
+	int rc;
+
+	*sim_out = NULL;
+	if (!sim) {
+		fprintf(stderr, "dtt-sim: %s: %s\n", sc->path, err);
+		return DTT_ERR_STATE;
+	}
+	running = sim;
+	running_seed = seed;
+	running_path = sc->path;
+	running_args = a;
+	rc = dtt_sim_run(sim);
+	running = NULL;
+	*sim_out = sim;
+	return rc;
+}
+
+static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint64_t seed)
+{
+	struct dtt_sim_bench b;
+	char rss[32], per[32], d[32];
+
+	dtt_sim_bench(sim, &b);
+	fmt_bytes((double)b.peak_rss_bytes, rss, sizeof(rss));
+	fmt_bytes(b.bytes_per_node, per, sizeof(per));
+	printf("%s seed %llu: %u nodes, %s simulated in %.2f s wall (%.0fx real time)\n", sc->name,
+	       (unsigned long long)seed, sc->dht.nodes,
+	       dtt_scenario_fmt_ms(b.sim_end_ms, d, sizeof(d)), b.wall_s,
+	       b.wall_s > 0 ? (double)b.sim_end_ms / 1000.0 / b.wall_s : 0);
+	printf("events: %llu (%.2fM events/s), %llu datagrams sent, %llu delivered, %llu wakes\n",
+	       (unsigned long long)b.events, b.events_per_s / 1e6, (unsigned long long)b.datagrams,
+	       (unsigned long long)b.delivered, (unsigned long long)b.wakes);
+	printf("memory: peak RSS %s, %s per node; queue peak %llu events, %llu datagrams in "
+	       "flight\n",
+	       rss, per, (unsigned long long)b.queue_peak, (unsigned long long)b.inflight_peak);
+	if (b.gets || b.puts)
+		printf("workload: %llu gets (%.2f%% found a value), %llu puts (%.2f%% stored)\n",
+		       (unsigned long long)b.gets,
+		       b.gets ? 100.0 * (double)b.gets_ok / (double)b.gets : 0,
+		       (unsigned long long)b.puts,
+		       b.puts ? 100.0 * (double)b.puts_ok / (double)b.puts : 0);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct dtt_scenario sc;
+	struct dtt_results *res = NULL;
+	struct dtt_sim *sim;
+	char db[4096], hex[17];
+	struct args a;
+	uint64_t seed;
+	int rc = parse_args(argc, argv, usage_run, false, &a);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load(&a, &sc)))
+		return rc;
+	seed = a.seed_set ? a.seed : sc.seed;
+	if (!a.no_db) {
+		if (a.db)
+			snprintf(db, sizeof(db), "%s", a.db);
+		else
+			snprintf(db, sizeof(db), "results/%s.db", sc.name);
+		res = open_db(db);
+		if (!res) {
+			dtt_scenario_deinit(&sc);
+			return EXIT_FAIL;
+		}
+	}
+	rc = run_one(&sc, &a, seed, res, &sim);
+	if (sim && !a.quiet) {
+		print_bench(&sc, sim, seed);
+		if (res)
+			printf("results: %s\n", db);
+	}
+	if (rc)
+		fprintf(stderr, "dtt-sim: run %s: %s\n",
+			rc == DTT_ERR_CANCELED ? "interrupted" : "failed", dtt_strerror(rc));
+	if (sim)
+		printf("digest: %s\n", dtt_sim_digest_hex(sim, hex));
+	fflush(stdout);
+	dtt_sim_free(sim);
+	dtt_results_close(res);
+	dtt_scenario_deinit(&sc);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_reproduce(const struct args *a, uint64_t seed)
+{
+	printf("reproduce with: dtt-sim run %s --seed %llu", a->scenario, (unsigned long long)seed);
+	for (size_t i = 0; i < a->sets_count; i++)
+		printf(" --set '%s'", a->sets[i]);
+	if (a->until_ms)
+		printf(" --until %llums", (unsigned long long)a->until_ms);
+	printf("\n");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct dtt_scenario sc;
+	struct dtt_results *res = NULL;
+	uint64_t failed_seeds = 0, seeds;
+	struct args a;
+	int rc = parse_args(argc, argv, usage_check, true, &a);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load(&a, &sc)))
+		return rc;
+	if (!a.seed_set)
+		a.seed_lo = a.seed_hi = sc.seed;
+	if (!sc.expects_count)
+		printf("%s: no expectations to check (the scenario has no `expect` list)\n",
+		       sc.name);
+	if (a.db && !(res = open_db(a.db))) {
+		dtt_scenario_deinit(&sc);
+		return EXIT_FAIL;
+	}
+	seeds = a.seed_hi - a.seed_lo + 1;
+	for (uint64_t seed = a.seed_lo;; seed++) {
+		struct dtt_sim *sim;
+		struct dtt_sim_bench b;
+		char hex[17], line[ERR_LEN];
+		bool pass = true;
+		int err = run_one(&sc, &a, seed, res, &sim);
+
+		if (err || !sim) {
+			printf("seed %llu: FAIL (run %s: %s)\n", (unsigned long long)seed,
+			       err == DTT_ERR_CANCELED ? "interrupted" : "failed",
+			       dtt_strerror(err));
+			failed_seeds++;
+			print_reproduce(&a, seed);
+			dtt_sim_free(sim);
+			if (err == DTT_ERR_CANCELED)
+				break;
+		} else {
+			struct dtt_check_result r[DTT_SCENARIO_EXPECT_MAX];
+
+			for (size_t i = 0; i < sc.expects_count; i++) {
+				struct dtt_sim_series se;
+
+				dtt_sim_series(sim, sc.expects[i].metric, &se);
+				dtt_check_eval(&sc.expects[i], &se, dtt_sim_end_ms(sim), &r[i]);
+				pass = pass && r[i].pass;
+			}
+			dtt_sim_bench(sim, &b);
+			printf("seed %llu: %s (digest %s, %.2f s, %.2fM events/s)\n",
+			       (unsigned long long)seed, pass ? "PASS" : "FAIL",
+			       dtt_sim_digest_hex(sim, hex), b.wall_s, b.events_per_s / 1e6);
+			for (size_t i = 0; i < sc.expects_count; i++) {
+				dtt_check_describe(&sc.expects[i], line, sizeof(line));
+				printf("  %s  %s: measured %.6g over %zu sample%s%s%s (line %u)\n",
+				       r[i].pass ? "PASS" : "FAIL", line, r[i].measured,
+				       r[i].samples, r[i].samples == 1 ? "" : "s",
+				       r[i].why[0] ? "; " : "", r[i].why, sc.expects[i].line);
+			}
+			if (!pass) {
+				failed_seeds++;
+				print_reproduce(&a, seed);
+			}
+			dtt_sim_free(sim);
+		}
+		fflush(stdout);
+		if (seed == a.seed_hi)
+			break;
+	}
+	printf("%s: %llu of %llu seed%s passed\n", sc.name,
+	       (unsigned long long)(seeds - failed_seeds), (unsigned long long)seeds,
+	       seeds == 1 ? "" : "s");
+	dtt_results_close(res);
+	dtt_scenario_deinit(&sc);
+	return failed_seeds ? EXIT_FAIL : EXIT_OK;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	static const char *const kinds[] = {"partition", "heal",   "crash",
+					    "leave",	 "rejoin", "loss",
+					    "duplicate", "jitter", "clock_skew"};
+	struct dtt_scenario sc;
+	char a1[32], a2[32], line[ERR_LEN];
+	struct args a;
+	int rc = parse_args(argc, argv, usage_validate, false, &a);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = load(&a, &sc)))
+		return rc;
+	printf("%s: valid\n", sc.path);
+	printf("name: %s, seed %llu, duration %s, sample every %s\n", sc.name,
+	       (unsigned long long)sc.seed, dtt_scenario_fmt_ms(sc.duration_ms, a1, sizeof(a1)),
+	       dtt_scenario_fmt_ms(sc.sample_every_ms, a2, sizeof(a2)));
+	printf("dht: %u nodes, %u bootstrap, join over %s\n", sc.dht.nodes, sc.dht.bootstrap,
+	       dtt_scenario_fmt_ms(sc.dht.join_over_ms, a1, sizeof(a1)));
+	printf("network: latency %s, jitter %gms, loss %g, duplicate %g\n",
+	       sc.network.latency.dist == DTT_SIMNET_CONSTANT  ? "constant"
+	       : sc.network.latency.dist == DTT_SIMNET_UNIFORM ? "uniform"
+							       : "lognormal",
+	       sc.network.jitter_ms, sc.network.loss, sc.network.duplicate);
+	printf("workload: %u keys, puts every %llu ms, gets every %llu ms, starting at %s\n",
+	       sc.workload.keys, (unsigned long long)sc.workload.put_every_ms,
+	       (unsigned long long)sc.workload.get_every_ms,
+	       dtt_scenario_fmt_ms(sc.workload.start_ms, a1, sizeof(a1)));
+	for (size_t i = 0; i < sc.events_count; i++)
+		printf("event at %s: %s\n", dtt_scenario_fmt_ms(sc.events[i].at_ms, a1, sizeof(a1)),
+		       kinds[sc.events[i].kind]);
+	for (size_t i = 0; i < sc.expects_count; i++)
+		printf("expect: %s\n", dtt_check_describe(&sc.expects[i], line, sizeof(line)));
+	dtt_scenario_deinit(&sc);
+	return EXIT_OK;
+}
+
+static double secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One hold-model run; prints and returns events/s. */
+static double bench_hold(uint64_t pending, uint64_t events, uint64_t seed)
+{
+	struct dtt_simq q;
+	struct dtt_simq_ev ev;
+	struct dtt_rng r;
+	uint64_t sum = 0;
+	double t0, dt;
+
+	dtt_rng_seed(&r, seed);
+	dtt_simq_init(&q, 0);
+	t0 = secs();
+	for (uint64_t i = 0; i < pending; i++)
+		if (dtt_simq_push(&q, 1 + dtt_rng_uniform(&r, 1000), 0, (uint32_t)i))
+			return 0;
+	for (uint64_t i = 0; i < events; i++) {
+		dtt_simq_pop(&q, &ev);
+		sum = (sum ^ ev.time_us ^ (uint64_t)ev.arg << 40) * 0x100000001b3ull;
+		if (dtt_simq_push(&q, ev.time_us + 1 + dtt_rng_uniform(&r, 1000), 0, ev.arg))
+			return 0;
+	}
+	dt = secs() - t0;
+	printf("hold K=%llu N=%llu: %.2f M events/s (%.3f s, checksum %016llx)\n",
+	       (unsigned long long)pending, (unsigned long long)events, (double)events / dt / 1e6,
+	       dt, (unsigned long long)sum);
+	dtt_simq_deinit(&q);
+	return (double)events / dt;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	uint64_t pending = 0, events = 10000000, seed = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t *dst = NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			fputs(usage_bench, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(o, "--pending"))
+			dst = &pending;
+		else if (!strcmp(o, "--events"))
+			dst = &events;
+		else if (!strcmp(o, "--seed"))
+			dst = &seed;
+		else
+			return usage_error(usage_bench, "unknown option '%s'", o);
+		if (!parse_u64(v, dst) || (dst != &seed && !*dst))
+			return usage_error(usage_bench, "%s: expected a positive integer", o);
+		i++;
+	}
+	if (pending) {
+		bench_hold(pending, events, seed);
+	} else {
+		bench_hold(1000, events, seed);
+		bench_hold(100000, events, seed);
+	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return EXIT_OK;
+	}
+	install_signals();
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "validate"))
+		return cmd_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	fprintf(stderr, "dtt-sim: unknown command '%s'\n\n%s", cmd, usage_main);
+	return EXIT_USAGE;
+}

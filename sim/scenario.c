@@ -1,0 +1,1133 @@
+/* scenario.c - scenario file loader (SCENARIOS.md) on libyaml's document API: every value is
+ * checked against the expected shape, with file:line:column, key path and expectation. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "alloc.h"
+#include "err.h"
+
+#define PATH_MAX_LEN   256
+#define FILE_MAX_BYTES (16u << 20)
+
+const char *const dtt_scenario_metrics[] = {
+    "get_success",
+    "get_fresh",
+    "get_latency_p50_ms",
+    "get_latency_p95_ms",
+    "gets",
+    "put_stored_mean",
+    "put_success",
+    "puts",
+    "alive_nodes",
+    "routing_table_mean",
+    "datagrams",
+    "bytes",
+    "dropped",
+    "net_lost",
+    "net_blocked",
+    "events_per_s",
+    "rss_bytes",
+    NULL,
+};
+
+struct ps {
+	const char *file;
+	yaml_document_t *doc;
+	char *err;
+	size_t err_len;
+	bool failed;
+	int overridden[3 * DTT_SCENARIO_SET_MAX]; /* node indexes created by --set */
+	const char *override_text[3 * DTT_SCENARIO_SET_MAX];
+	size_t overridden_count;
+};
+
+static int node_index(struct ps *p, yaml_node_t *n)
+{
+	return (int)(n - p->doc->nodes.start) + 1;
+}
+
+static yaml_node_t *node_get(struct ps *p, int idx)
+{
+	return yaml_document_get_node(p->doc, idx);
+}
+
+static int fail(struct ps *p, yaml_node_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(struct ps *p, yaml_node_t *n, const char *path, const char *fmt, ...)
+{
+	char msg[DTT_SCENARIO_ERR_MAX];
+	va_list ap;
+
+	if (p->failed)
+		return DTT_ERR_INVALID;
+	p->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n) {
+		int idx = node_index(p, n);
+
+		for (size_t i = 0; i < p->overridden_count; i++) {
+			if (p->overridden[i] == idx) {
+				snprintf(p->err, p->err_len, "%s: --set %s: %s", p->file,
+					 p->override_text[i], msg);
+				return DTT_ERR_INVALID;
+			}
+		}
+		snprintf(p->err, p->err_len, "%s:%zu:%zu: %s%s%s", p->file, n->start_mark.line + 1,
+			 n->start_mark.column + 1, path, *path ? ": " : "", msg);
+	} else {
+		snprintf(p->err, p->err_len, "%s: %s%s%s", p->file, path, *path ? ": " : "", msg);
+	}
+	return DTT_ERR_INVALID;
+}
+
+/* out = path.key (or key at the root), cut at PATH_MAX_LEN - 1 bytes. */
+static void join_path(char *out, const char *path, const char *key)
+{
+	size_t l = 0;
+
+	for (const char *p = path; *p && l < PATH_MAX_LEN - 1; p++)
+		out[l++] = *p;
+	if (*path && l < PATH_MAX_LEN - 1)
+		out[l++] = '.';
+	for (const char *p = key; *p && l < PATH_MAX_LEN - 1; p++)
+		out[l++] = *p;
+	out[l] = 0;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s = scalar(n);
+
+	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
+}
+
+static const char *shown(const yaml_node_t *n)
+{
+	if (!n)
+		return "nothing";
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	return NULL;
+}
+
+/* "got 'x'" or "got a mapping" for messages. */
+static void got(const yaml_node_t *n, char *out, size_t len)
+{
+	const char *s = shown(n), *v = scalar(n);
+
+	if (s)
+		snprintf(out, len, "got %s", s);
+	else
+		snprintf(out, len, "got '%.60s'", v ? v : "");
+}
+
+/* Matches the keys of map against allowed (NULL-terminated): vals[i] receives the value of
+ * allowed[i] or NULL. Keys in later are rejected as "not supported yet"; any other key, a
+ * duplicate or a non-scalar key is an error. */
+static int fields(struct ps *p, yaml_node_t *map, const char *path, const char *const *allowed,
+		  const char *const *later, yaml_node_t **vals)
+{
+	size_t n = 0;
+
+	while (allowed[n])
+		vals[n++] = NULL;
+	if (!map || map->type != YAML_MAPPING_NODE) {
+		char g[96];
+
+		got(map, g, sizeof(g));
+		return fail(p, map, path, "expected a mapping, %s", g);
+	}
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *k = node_get(p, pr->key), *v = node_get(p, pr->value);
+		const char *ks = scalar(k);
+		char sub[PATH_MAX_LEN], list[256] = "";
+		size_t i;
+
+		if (!ks)
+			return fail(p, k, path, "expected a plain key, got %s", shown(k));
+		join_path(sub, path, ks);
+		for (i = 0; allowed[i]; i++)
+			if (!strcmp(allowed[i], ks))
+				break;
+		if (allowed[i]) {
+			if (vals[i])
+				return fail(p, k, sub, "duplicate key");
+			vals[i] = v;
+			continue;
+		}
+		for (size_t j = 0; later && later[j]; j++)
+			if (!strcmp(later[j], ks))
+				return fail(p, k, sub,
+					    "not supported yet (this version simulates "
+					    "DHT nodes only)");
+		for (i = 0; allowed[i]; i++) {
+			size_t l = strlen(list);
+
+			snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", allowed[i]);
+		}
+		return fail(p, k, sub, "unknown key (expected one of: %s)", list);
+	}
+	return 0;
+}
+
+int dtt_scenario_duration_ms(const char *s, double *out_ms)
+{
+	static const struct {
+		const char *unit;
+		size_t len;
+		double ms;
+	} units[] = {{"ms", 2, 1}, {"h", 1, 3600000}, {"m", 1, 60000}, {"s", 1, 1000}};
+	double total = 0;
+
+	if (!s || !*s)
+		return DTT_ERR_INVALID;
+	if (!strcmp(s, "0")) { /* a bare number is ambiguous; only 0 needs no unit */
+		*out_ms = 0;
+		return 0;
+	}
+	/* One or more <number><unit> parts: "90s", "1.5h", "1m30s". */
+	while (*s) {
+		char *end;
+		double v;
+		size_t i;
+
+		size_t span = strspn(s, "0123456789.");
+
+		if (!span)
+			return DTT_ERR_INVALID;
+		errno = 0;
+		v = strtod(s, &end);
+		if (errno || end != s + span || !isfinite(v))
+			return DTT_ERR_INVALID;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strncmp(end, units[i].unit, units[i].len))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return DTT_ERR_INVALID;
+		total += v * units[i].ms;
+		s = end + units[i].len;
+	}
+	*out_ms = total;
+	return 0;
+}
+
+char *dtt_scenario_fmt_ms(uint64_t ms, char *out, size_t out_len)
+{
+	uint64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, r = ms % 1000;
+	size_t l = 0;
+
+	out[0] = 0;
+	if (ms == 0) {
+		snprintf(out, out_len, "0s");
+		return out;
+	}
+	if (h)
+		l += (size_t)snprintf(out + l, out_len - l, "%lluh", (unsigned long long)h);
+	if (m && l < out_len)
+		l += (size_t)snprintf(out + l, out_len - l, "%llum", (unsigned long long)m);
+	if (s && l < out_len)
+		l += (size_t)snprintf(out + l, out_len - l, "%llus", (unsigned long long)s);
+	if (r && l < out_len)
+		snprintf(out + l, out_len - l, "%llums", (unsigned long long)r);
+	return out;
+}
+
+static int get_duration(struct ps *p, yaml_node_t *n, const char *path, bool whole, double *ms)
+{
+	const char *s = scalar(n);
+	char g[96];
+
+	got(n, g, sizeof(g));
+	if (!s || dtt_scenario_duration_ms(s, ms))
+		return fail(p, n, path, "expected a duration with a unit (ms, s, m, h), %s", g);
+	if (whole && *ms != floor(*ms))
+		return fail(p, n, path, "expected a whole number of milliseconds, %s", g);
+	if (*ms > 1e15)
+		return fail(p, n, path, "duration too large, %s", g);
+	return 0;
+}
+
+static int get_duration_u64(struct ps *p, yaml_node_t *n, const char *path, uint64_t *out)
+{
+	double ms;
+	int err = get_duration(p, n, path, true, &ms);
+
+	if (!err)
+		*out = (uint64_t)ms;
+	return err;
+}
+
+static int get_u64(struct ps *p, yaml_node_t *n, const char *path, uint64_t min, uint64_t max,
+		   const char *what, uint64_t *out)
+{
+	const char *s = scalar(n);
+	unsigned long long v;
+	char *end, g[96];
+
+	got(n, g, sizeof(g));
+	if (!s || !*s || *s < '0' || *s > '9')
+		return fail(p, n, path, "expected %s, %s", what, g);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return fail(p, n, path, "expected %s, %s", what, g);
+	*out = v;
+	return 0;
+}
+
+static int get_u32(struct ps *p, yaml_node_t *n, const char *path, uint32_t min, uint32_t max,
+		   const char *what, uint32_t *out)
+{
+	uint64_t v;
+	int err = get_u64(p, n, path, min, max, what, &v);
+
+	if (!err)
+		*out = (uint32_t)v;
+	return err;
+}
+
+static int get_double(struct ps *p, yaml_node_t *n, const char *path, double min, double max,
+		      const char *what, double *out)
+{
+	const char *s = scalar(n);
+	char *end, g[96];
+	double v;
+
+	got(n, g, sizeof(g));
+	if (!s || !*s)
+		return fail(p, n, path, "expected %s, %s", what, g);
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < min || v > max)
+		return fail(p, n, path, "expected %s, %s", what, g);
+	*out = v;
+	return 0;
+}
+
+static int get_fraction(struct ps *p, yaml_node_t *n, const char *path, double *out)
+{
+	return get_double(p, n, path, 0.0, 1.0, "a fraction between 0 and 1", out);
+}
+
+static int get_bool(struct ps *p, yaml_node_t *n, const char *path, bool *out)
+{
+	const char *s = scalar(n);
+	char g[96];
+
+	got(n, g, sizeof(g));
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes"))) {
+		*out = true;
+		return 0;
+	}
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no"))) {
+		*out = false;
+		return 0;
+	}
+	return fail(p, n, path, "expected true or false, %s", g);
+}
+
+static int get_word(struct ps *p, yaml_node_t *n, const char *path, const char *const *words,
+		    int *out)
+{
+	const char *s = scalar(n);
+	char list[160] = "", g[96];
+
+	for (int i = 0; s && words[i]; i++) {
+		if (!strcmp(words[i], s)) {
+			*out = i;
+			return 0;
+		}
+	}
+	for (int i = 0; words[i]; i++) {
+		size_t l = strlen(list);
+
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", words[i]);
+	}
+	got(n, g, sizeof(g));
+	return fail(p, n, path, "expected one of %s, %s", list, g);
+}
+
+/* --- sections --- */
+
+static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"dist", "value", "min", "max", "median", "sigma", NULL};
+	static const char *const dists[] = {"constant", "uniform", "lognormal", NULL};
+	static const bool used[3][6] = {
+	    {true, true, false, false, false, false},
+	    {true, false, true, true, false, false},
+	    {true, false, false, false, true, true},
+	};
+	struct dtt_simnet_latency *l = &sc->network.latency;
+	yaml_node_t *v[7];
+	char sub[PATH_MAX_LEN];
+	int dist, err;
+
+	if (scalar(n)) { /* shorthand: latency: 50ms */
+		l->dist = DTT_SIMNET_CONSTANT;
+		return get_duration(p, n, path, false, &l->value_ms);
+	}
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	join_path(sub, path, "dist");
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected constant, uniform or lognormal)");
+	if ((err = get_word(p, v[0], sub, dists, &dist)))
+		return err;
+	for (int i = 1; i < 6; i++) {
+		join_path(sub, path, keys[i]);
+		if (v[i] && !used[dist][i])
+			return fail(p, v[i], sub, "not used by dist %s", dists[dist]);
+		if (!v[i] && used[dist][i])
+			return fail(p, n, sub, "missing (required by dist %s)", dists[dist]);
+	}
+	l->dist = (enum dtt_simnet_dist)dist;
+	join_path(sub, path, "value");
+	if (v[1] && (err = get_duration(p, v[1], sub, false, &l->value_ms)))
+		return err;
+	join_path(sub, path, "min");
+	if (v[2] && (err = get_duration(p, v[2], sub, false, &l->min_ms)))
+		return err;
+	join_path(sub, path, "max");
+	if (v[3] && (err = get_duration(p, v[3], sub, false, &l->max_ms)))
+		return err;
+	if (v[3] && l->max_ms < l->min_ms)
+		return fail(p, v[3], sub, "must not be below min");
+	join_path(sub, path, "median");
+	if (v[4] && (err = get_duration(p, v[4], sub, false, &l->median_ms)))
+		return err;
+	join_path(sub, path, "sigma");
+	if (v[5] && (err = get_double(p, v[5], sub, 0, 10, "a number between 0 and 10", &l->sigma)))
+		return err;
+	return 0;
+}
+
+static int parse_network(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	static const char *const keys[] = {"latency", "jitter", "loss", "duplicate", NULL};
+	yaml_node_t *v[5];
+	int err;
+
+	if ((err = fields(p, n, "network", keys, NULL, v)))
+		return err;
+	if (v[0] && (err = parse_latency(p, sc, v[0], "network.latency")))
+		return err;
+	if (v[1] && (err = get_duration(p, v[1], "network.jitter", false, &sc->network.jitter_ms)))
+		return err;
+	if (v[2] && (err = get_fraction(p, v[2], "network.loss", &sc->network.loss)))
+		return err;
+	if (v[3] && (err = get_fraction(p, v[3], "network.duplicate", &sc->network.duplicate)))
+		return err;
+	return 0;
+}
+
+static int parse_dht(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	static const char *const keys[] = {"nodes", "bootstrap", "join", NULL};
+	static const char *const later[] = {"members_are", NULL};
+	static const char *const join_keys[] = {"over", NULL};
+	yaml_node_t *v[4], *j[2];
+	int err;
+
+	if ((err = fields(p, n, "dht", keys, later, v)))
+		return err;
+	if (!v[0])
+		return fail(p, n, "dht.nodes", "missing (expected a positive integer)");
+	if ((err = get_u32(p, v[0], "dht.nodes", 1, DTT_SCENARIO_NODES_MAX,
+			   "a positive integer (at most 10000000)", &sc->dht.nodes)))
+		return err;
+	if (v[1] && (err = get_u32(p, v[1], "dht.bootstrap", 1, DTT_SCENARIO_NODES_MAX,
+				   "a positive integer", &sc->dht.bootstrap)))
+		return err;
+	if (sc->dht.bootstrap > sc->dht.nodes) {
+		if (v[1])
+			return fail(p, v[1], "dht.bootstrap",
+				    "more bootstrap nodes than dht.nodes");
+		sc->dht.bootstrap = sc->dht.nodes;
+	}
+	if (v[2]) {
+		if ((err = fields(p, v[2], "dht.join", join_keys, NULL, j)))
+			return err;
+		if (j[0] &&
+		    (err = get_duration_u64(p, j[0], "dht.join.over", &sc->dht.join_over_ms)))
+			return err;
+	}
+	return 0;
+}
+
+static int parse_workload(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	static const char *const keys[] = {"keys", "value_size", "start", "puts", "gets", NULL};
+	static const char *const op_keys[] = {"every", "from", "keys", NULL};
+	static const char *const froms[] = {"random", NULL};
+	static const char *const put_keys[] = {"random", "next", NULL};
+	static const char *const get_keys[] = {"stored", "recent", "any", NULL};
+	yaml_node_t *v[6], *o[4];
+	int err, w;
+
+	if ((err = fields(p, n, "workload", keys, NULL, v)))
+		return err;
+	if (v[0] && (err = get_u32(p, v[0], "workload.keys", 1, DTT_SCENARIO_KEYS_MAX,
+				   "a positive integer (at most 4096)", &sc->workload.keys)))
+		return err;
+	if (v[1] && (err = get_u32(p, v[1], "workload.value_size", 0, 900,
+				   "a size in bytes from 0 to 900", &sc->workload.value_size)))
+		return err;
+	sc->workload.start_ms = sc->dht.join_over_ms;
+	if (v[2] && (err = get_duration_u64(p, v[2], "workload.start", &sc->workload.start_ms)))
+		return err;
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "workload.gets" : "workload.puts";
+		char sub[PATH_MAX_LEN];
+		uint64_t every;
+
+		if (!v[3 + i])
+			continue;
+		if ((err = fields(p, v[3 + i], name, op_keys, NULL, o)))
+			return err;
+		join_path(sub, name, "every");
+		if (!o[0])
+			return fail(p, v[3 + i], sub, "missing (expected a duration)");
+		if ((err = get_duration_u64(p, o[0], sub, &every)))
+			return err;
+		if (!every)
+			return fail(p, o[0], sub, "must be above 0");
+		join_path(sub, name, "from");
+		if (o[1] && (err = get_word(p, o[1], sub, froms, &w)))
+			return err;
+		join_path(sub, name, "keys");
+		if (o[2] && (err = get_word(p, o[2], sub, i ? get_keys : put_keys, &w)))
+			return err;
+		if (o[2] && i)
+			sc->workload.get_keys = (enum dtt_scenario_get_keys)w;
+		else if (o[2])
+			sc->workload.put_keys = (enum dtt_scenario_put_keys)w;
+		if (i)
+			sc->workload.get_every_ms = every;
+		else
+			sc->workload.put_every_ms = every;
+	}
+	return 0;
+}
+
+static int parse_partition(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n,
+			   const char *path)
+{
+	static const char *const keys[] = {"groups", NULL};
+	yaml_node_t *v[2], *g;
+	char sub[PATH_MAX_LEN];
+	double sum = 0;
+	int err;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	join_path(sub, path, "groups");
+	g = v[0];
+	if (!g || g->type != YAML_SEQUENCE_NODE)
+		return fail(p, g ? g : n, sub, "expected a list of fractions, e.g. [0.5, 0.5]");
+	ev->groups = 0;
+	for (yaml_node_item_t *it = g->data.sequence.items.start; it < g->data.sequence.items.top;
+	     it++) {
+		char item[PATH_MAX_LEN + 16];
+
+		snprintf(item, sizeof(item), "%s[%zu]", sub, ev->groups);
+		if (ev->groups == DTT_SIMNET_GROUPS_MAX)
+			return fail(p, g, sub, "at most %d groups", DTT_SIMNET_GROUPS_MAX);
+		if ((err = get_fraction(p, node_get(p, *it), item, &ev->fractions[ev->groups])))
+			return err;
+		sum += ev->fractions[ev->groups++];
+	}
+	if (ev->groups < 2)
+		return fail(p, g, sub, "expected at least 2 groups");
+	if (fabs(sum - 1.0) > 1e-6)
+		return fail(p, g, sub, "fractions must add up to 1.0 (they add up to %g)", sum);
+	return 0;
+}
+
+static int parse_churn(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n,
+		       const char *path)
+{
+	static const char *const keys[] = {"crash", "leave", "rejoin", "bootstrap", NULL};
+	yaml_node_t *v[5];
+	char sub[PATH_MAX_LEN];
+	int err, count = 0, which = -1;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	for (int i = 0; i < 3; i++) {
+		if (v[i]) {
+			count++;
+			which = i;
+		}
+	}
+	if (count != 1)
+		return fail(p, n, path, "expected exactly one of crash, leave, rejoin");
+	join_path(sub, path, keys[which]);
+	ev->kind = which == 0 ? DTT_SCEV_CRASH : which == 1 ? DTT_SCEV_LEAVE : DTT_SCEV_REJOIN;
+	if (which == 2 && scalar(v[2]) && !strcmp(scalar(v[2]), "all"))
+		ev->fraction = 1.0;
+	else if ((err = get_double(p, v[which], sub, 0, 1,
+				   which == 2 ? "a fraction between 0 and 1, or all"
+					      : "a fraction between 0 and 1",
+				   &ev->fraction)))
+		return err;
+	join_path(sub, path, "bootstrap");
+	if (v[3] && (err = get_bool(p, v[3], sub, &ev->include_bootstrap)))
+		return err;
+	return 0;
+}
+
+static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"nodes", "max", NULL};
+	static const char *const later[] = {"members", NULL};
+	yaml_node_t *v[3];
+	char sub[PATH_MAX_LEN];
+	int err;
+
+	if ((err = fields(p, n, path, keys, later, v)))
+		return err;
+	join_path(sub, path, "max");
+	if (!v[1])
+		return fail(p, n, sub, "missing (expected a duration)");
+	if ((err = get_duration(p, v[1], sub, true, &ev->value_ms)))
+		return err;
+	ev->fraction = 1.0;
+	join_path(sub, path, "nodes");
+	if (v[0] && (err = get_fraction(p, v[0], sub, &ev->fraction)))
+		return err;
+	return 0;
+}
+
+static int parse_event(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
+{
+	static const char *const keys[] = {"at",	"partition", "heal",	   "churn", "loss",
+					   "duplicate", "jitter",    "clock_skew", NULL};
+	struct dtt_scenario_event *ev = &sc->events[i];
+	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
+	yaml_node_t *v[9];
+	int err, which = -1, count = 0;
+
+	snprintf(path, sizeof(path), "events[%zu]", i);
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	memset(ev, 0, sizeof(*ev));
+	ev->line = (unsigned)n->start_mark.line + 1;
+	join_path(sub, path, "at");
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected a duration)");
+	if ((err = get_duration_u64(p, v[0], sub, &ev->at_ms)))
+		return err;
+	if (ev->at_ms > sc->duration_ms) {
+		char d[32];
+
+		return fail(p, v[0], sub, "after the end of the run (duration %s)",
+			    dtt_scenario_fmt_ms(sc->duration_ms, d, sizeof(d)));
+	}
+	for (int k = 1; k < 8; k++) {
+		if (v[k]) {
+			count++;
+			which = k;
+		}
+	}
+	if (count != 1)
+		return fail(p, n, path,
+			    "expected `at` and exactly one of partition, heal, churn, "
+			    "loss, duplicate, jitter, clock_skew");
+	join_path(sub, path, keys[which]);
+	switch (which) {
+	case 1: ev->kind = DTT_SCEV_PARTITION; return parse_partition(p, ev, v[1], sub);
+	case 2:
+		ev->kind = DTT_SCEV_HEAL;
+		if (!is_null(v[2]) &&
+		    !(v[2]->type == YAML_MAPPING_NODE &&
+		      v[2]->data.mapping.pairs.top == v[2]->data.mapping.pairs.start))
+			return fail(p, v[2], sub, "expected {} (a heal takes no parameters)");
+		return 0;
+	case 3: return parse_churn(p, ev, v[3], sub);
+	case 4: ev->kind = DTT_SCEV_LOSS; return get_fraction(p, v[4], sub, &ev->value);
+	case 5: ev->kind = DTT_SCEV_DUPLICATE; return get_fraction(p, v[5], sub, &ev->value);
+	case 6: ev->kind = DTT_SCEV_JITTER; return get_duration(p, v[6], sub, false, &ev->value_ms);
+	default: ev->kind = DTT_SCEV_CLOCK_SKEW; return parse_skew(p, ev, v[7], sub);
+	}
+}
+
+static int parse_events(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	size_t count;
+	int err;
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(p, n, "events", "expected a list of events");
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > DTT_SCENARIO_EVENTS_MAX)
+		return fail(p, n, "events", "at most %d events", DTT_SCENARIO_EVENTS_MAX);
+	sc->events = dtt_alloc((count ? count : 1) * sizeof(*sc->events));
+	if (!sc->events)
+		return fail(p, n, "events", "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		if ((err = parse_event(p, sc, node_get(p, n->data.sequence.items.start[i]), i)))
+			return err;
+		sc->events_count++;
+	}
+	/* Stable insertion sort by time: events at the same time keep their file order. */
+	for (size_t i = 1; i < sc->events_count; i++) {
+		struct dtt_scenario_event e = sc->events[i];
+		size_t j = i;
+
+		while (j > 0 && sc->events[j - 1].at_ms > e.at_ms) {
+			sc->events[j] = sc->events[j - 1];
+			j--;
+		}
+		sc->events[j] = e;
+	}
+	return 0;
+}
+
+static int parse_expect_one(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
+{
+	static const char *const keys[] = {"metric", "at", "after", "within", "agg", "eq",
+					   "le",     "ge", "lt",    "gt",     NULL};
+	static const char *const aggs[] = {"default", "mean", "min",  "max",
+					   "any",     "all",  "last", NULL};
+	static const char *const win_keys[] = {"from", "to", NULL};
+	struct dtt_scenario_expect *e = &sc->expects[i];
+	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
+	yaml_node_t *v[11], *w[3];
+	int err, count = 0, which = 0, agg;
+	const char *m;
+	size_t k;
+
+	snprintf(path, sizeof(path), "expect[%zu]", i);
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	memset(e, 0, sizeof(*e));
+	e->line = (unsigned)n->start_mark.line + 1;
+	join_path(sub, path, "metric");
+	m = scalar(v[0]);
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected a metric name)");
+	for (k = 0; m && dtt_scenario_metrics[k]; k++)
+		if (!strcmp(dtt_scenario_metrics[k], m))
+			break;
+	if (!m || !dtt_scenario_metrics[k]) {
+		char list[512] = "";
+
+		for (k = 0; dtt_scenario_metrics[k]; k++) {
+			size_t l = strlen(list);
+
+			snprintf(list + l, sizeof(list) - l, "%s%s", k ? ", " : "",
+				 dtt_scenario_metrics[k]);
+		}
+		return fail(p, v[0], sub, "unknown metric (expected one of: %s)", list);
+	}
+	snprintf(e->metric, sizeof(e->metric), "%s", m);
+	for (int j = 1; j <= 3; j++) {
+		if (v[j]) {
+			count++;
+			which = j;
+		}
+	}
+	if (count != 1)
+		return fail(p, n, path, "expected exactly one of at, after, within");
+	join_path(sub, path, keys[which]);
+	if (which == 1) {
+		e->when = DTT_EXPECT_AT;
+		if (scalar(v[1]) && !strcmp(scalar(v[1]), "end"))
+			e->at_ms = UINT64_MAX;
+		else if ((err = get_duration_u64(p, v[1], sub, &e->at_ms)))
+			return err;
+	} else if (which == 2) {
+		e->when = DTT_EXPECT_AFTER;
+		if ((err = get_duration_u64(p, v[2], sub, &e->from_ms)))
+			return err;
+	} else {
+		char s2[PATH_MAX_LEN];
+
+		e->when = DTT_EXPECT_WITHIN;
+		if ((err = fields(p, v[3], sub, win_keys, NULL, w)))
+			return err;
+		join_path(s2, sub, "from");
+		if (!w[0])
+			return fail(p, v[3], s2, "missing (expected a duration)");
+		if ((err = get_duration_u64(p, w[0], s2, &e->from_ms)))
+			return err;
+		join_path(s2, sub, "to");
+		if (!w[1])
+			return fail(p, v[3], s2, "missing (expected a duration)");
+		if ((err = get_duration_u64(p, w[1], s2, &e->to_ms)))
+			return err;
+		if (e->to_ms <= e->from_ms)
+			return fail(p, w[1], s2, "must be after from");
+	}
+	join_path(sub, path, "agg");
+	if (v[4]) {
+		if ((err = get_word(p, v[4], sub, aggs, &agg)))
+			return err;
+		e->agg = (enum dtt_expect_agg)agg;
+	}
+	count = 0;
+	for (int j = 5; j <= 9; j++) {
+		if (v[j]) {
+			count++;
+			which = j;
+		}
+	}
+	if (count != 1)
+		return fail(p, n, path, "expected exactly one comparison: eq, le, ge, lt or gt");
+	e->op = (enum dtt_expect_op)(which - 5);
+	join_path(sub, path, keys[which]);
+	return get_double(p, v[which], sub, -1e300, 1e300, "a number", &e->value);
+}
+
+static int parse_expect(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	size_t count;
+	int err;
+
+	if (is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(p, n, "expect", "expected a list of expectations");
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > DTT_SCENARIO_EXPECT_MAX)
+		return fail(p, n, "expect", "at most %d expectations", DTT_SCENARIO_EXPECT_MAX);
+	sc->expects = dtt_alloc((count ? count : 1) * sizeof(*sc->expects));
+	if (!sc->expects)
+		return fail(p, n, "expect", "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		if ((err =
+			 parse_expect_one(p, sc, node_get(p, n->data.sequence.items.start[i]), i)))
+			return err;
+		sc->expects_count++;
+	}
+	return 0;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = dtt_alloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
+{
+	static const char *const keys[] = {"name",	   "description", "seed",    "duration",
+					   "sample_every", "start_unix",  "network", "dht",
+					   "workload",	   "events",	  "expect",  NULL};
+	static const char *const later[] = {"topics", "members", NULL};
+	yaml_node_t *v[12];
+	const char *s;
+	uint64_t u;
+	int err;
+
+	if ((err = fields(p, root, "", keys, later, v)))
+		return err;
+	s = scalar(v[0]);
+	if (!v[0])
+		return fail(p, root, "name", "missing (expected a short name, e.g. dht-smoke)");
+	if (!s || !*s || strlen(s) >= DTT_SCENARIO_NAME_MAX || strpbrk(s, "/\\ \t"))
+		return fail(p, v[0], "name",
+			    "expected a short name without spaces or slashes "
+			    "(at most 63 characters)");
+	snprintf(sc->name, sizeof(sc->name), "%s", s);
+	if (v[1]) {
+		if (!scalar(v[1]))
+			return fail(p, v[1], "description", "expected text");
+		sc->description = dup_str(scalar(v[1]));
+		if (!sc->description)
+			return fail(p, v[1], "description", "out of memory");
+	}
+	if (v[2] &&
+	    (err = get_u64(p, v[2], "seed", 0, UINT64_MAX, "a non-negative integer", &sc->seed)))
+		return err;
+	if (!v[3])
+		return fail(p, root, "duration", "missing (expected a duration, e.g. 30m)");
+	if ((err = get_duration_u64(p, v[3], "duration", &sc->duration_ms)))
+		return err;
+	if (!sc->duration_ms)
+		return fail(p, v[3], "duration", "must be above 0");
+	if (v[4] && (err = get_duration_u64(p, v[4], "sample_every", &sc->sample_every_ms)))
+		return err;
+	if (!sc->sample_every_ms)
+		return fail(p, v[4], "sample_every", "must be above 0");
+	if (v[5]) {
+		if ((err = get_u64(p, v[5], "start_unix", 0, 1ull << 40,
+				   "unix seconds (a non-negative integer)", &u)))
+			return err;
+		sc->start_unix = (int64_t)u;
+	}
+	if (v[6] && (err = parse_network(p, sc, v[6])))
+		return err;
+	if (!v[7])
+		return fail(p, root, "dht", "missing (expected a mapping with at least nodes)");
+	if ((err = parse_dht(p, sc, v[7])))
+		return err;
+	if (v[8] && (err = parse_workload(p, sc, v[8])))
+		return err;
+	if (v[9] && (err = parse_events(p, sc, v[9])))
+		return err;
+	if (v[10] && (err = parse_expect(p, sc, v[10])))
+		return err;
+	return 0;
+}
+
+/* --- --set overrides: "a.b[2].c=value" replaces (or adds) one scalar in the document --- */
+
+/* Remembers that node idx came from --set `set`, so errors about it name the override. */
+static void note_override(struct ps *p, int idx, const char *set)
+{
+	if (p->overridden_count < sizeof(p->overridden) / sizeof(p->overridden[0])) {
+		p->overridden[p->overridden_count] = idx;
+		p->override_text[p->overridden_count++] = set;
+	}
+}
+
+static int apply_set(struct ps *p, const char *set)
+{
+	char path[PATH_MAX_LEN], *eq, *seg, *save = NULL;
+	const char *value;
+	int cur = 1, created;
+
+	eq = strchr(set, '=');
+	if (!eq || eq == set || (size_t)(eq - set) >= sizeof(path)) {
+		snprintf(p->err, p->err_len, "--set %s: expected key.path=value", set);
+		p->failed = true;
+		return DTT_ERR_INVALID;
+	}
+	memcpy(path, set, (size_t)(eq - set));
+	path[eq - set] = 0;
+	value = eq + 1;
+	for (seg = strtok_r(path, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
+		char *br = strchr(seg, '[');
+		bool last, last_seg = !save[0];
+		yaml_node_t *n = node_get(p, cur);
+		int next = 0;
+
+		if (br)
+			*br = 0;
+		last = !br && last_seg;
+		if (!n || n->type != YAML_MAPPING_NODE)
+			goto bad;
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			const char *k = scalar(node_get(p, pr->key));
+
+			if (k && !strcmp(k, seg)) {
+				next = pr->value;
+				if (last) {
+					created = yaml_document_add_scalar(p->doc, NULL,
+									   (yaml_char_t *)value, -1,
+									   YAML_PLAIN_SCALAR_STYLE);
+					if (!created)
+						goto nomem;
+					/* re-fetch: adding a node may move the node array */
+					n = node_get(p, cur);
+					n->data.mapping.pairs
+					    .start[pr - n->data.mapping.pairs.start]
+					    .value = created;
+					next = created;
+					note_override(p, created, set);
+				}
+				break;
+			}
+		}
+		if (!next) {
+			/* a missing key: the value itself, or an empty mapping on the way to it */
+			int key;
+
+			if (br)
+				goto bad;
+			key = yaml_document_add_scalar(p->doc, NULL, (yaml_char_t *)seg, -1,
+						       YAML_PLAIN_SCALAR_STYLE);
+			if (last)
+				created =
+				    yaml_document_add_scalar(p->doc, NULL, (yaml_char_t *)value, -1,
+							     YAML_PLAIN_SCALAR_STYLE);
+			else
+				created = yaml_document_add_mapping(p->doc, NULL,
+								    YAML_FLOW_MAPPING_STYLE);
+			if (!key || !created ||
+			    !yaml_document_append_mapping_pair(p->doc, cur, key, created))
+				goto nomem;
+			note_override(p, key, set);
+			note_override(p, created, set);
+			next = created;
+		}
+		cur = next;
+		while (br) { /* [index] suffixes */
+			char *end;
+			long ix = strtol(br + 1, &end, 10);
+			yaml_node_t *sq = node_get(p, cur);
+
+			if (*end != ']' || ix < 0 || !sq || sq->type != YAML_SEQUENCE_NODE ||
+			    ix >= sq->data.sequence.items.top - sq->data.sequence.items.start)
+				goto bad;
+			cur = sq->data.sequence.items.start[ix];
+			br = end[1] == '[' ? end + 1 : NULL;
+			if (!br && end[1])
+				goto bad;
+			if (!br && last_seg)
+				goto bad; /* a whole list item cannot be replaced by a scalar */
+		}
+	}
+	return 0;
+bad:
+	snprintf(p->err, p->err_len, "%s: --set %s: no such key path in the scenario", p->file,
+		 set);
+	p->failed = true;
+	return DTT_ERR_INVALID;
+nomem:
+	snprintf(p->err, p->err_len, "--set %s: out of memory", set);
+	p->failed = true;
+	return DTT_ERR_NOMEM;
+}
+
+static void defaults(struct dtt_scenario *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->seed = 1;
+	sc->sample_every_ms = 10000;
+	sc->start_unix = 1750000000;
+	sc->network.latency.dist = DTT_SIMNET_CONSTANT;
+	sc->network.latency.value_ms = 50;
+	sc->dht.bootstrap = 8;
+	sc->workload.keys = 16;
+	sc->workload.value_size = 64;
+}
+
+int dtt_scenario_parse(struct dtt_scenario *sc, const char *path, const char *text,
+		       const char *const *sets, size_t sets_count, char *err, size_t err_len)
+{
+	struct ps p = {.file = path, .err = err, .err_len = err_len};
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0;
+
+	defaults(sc);
+	if (err_len)
+		err[0] = 0;
+	if (sets_count > DTT_SCENARIO_SET_MAX) {
+		snprintf(err, err_len, "at most %d --set overrides", DTT_SCENARIO_SET_MAX);
+		return DTT_ERR_INVALID;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, err_len, "%s: out of memory", path);
+		return DTT_ERR_NOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		const yaml_mark_t *m = parser.context ? &parser.context_mark : &parser.problem_mark;
+
+		snprintf(err, err_len, "%s:%zu:%zu: YAML syntax: %s%s%s", path,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "error", parser.context ? " " : "",
+			 parser.context ? parser.context : "");
+		(void)m;
+		yaml_parser_delete(&parser);
+		return DTT_ERR_INVALID;
+	}
+	p.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		snprintf(err, err_len, "%s: empty file (expected a scenario mapping)", path);
+		rc = DTT_ERR_INVALID;
+		goto out;
+	}
+	for (size_t i = 0; i < sets_count && !rc; i++)
+		rc = apply_set(&p, sets[i]);
+	if (!rc)
+		rc = parse_root(&p, sc, yaml_document_get_root_node(&doc));
+	if (!rc) {
+		sc->path = dup_str(path);
+		sc->text = dup_str(text);
+		if (!sc->path || !sc->text) {
+			snprintf(err, err_len, "%s: out of memory", path);
+			rc = DTT_ERR_NOMEM;
+		}
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc)
+		dtt_scenario_deinit(sc);
+	return rc;
+}
+
+int dtt_scenario_load(struct dtt_scenario *sc, const char *path, const char *const *sets,
+		      size_t sets_count, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t n;
+	int rc;
+
+	defaults(sc);
+	if (!f) {
+		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+		return DTT_ERR_IO;
+	}
+	text = dtt_alloc(FILE_MAX_BYTES + 1);
+	if (!text) {
+		fclose(f);
+		snprintf(err, err_len, "%s: out of memory", path);
+		return DTT_ERR_NOMEM;
+	}
+	n = fread(text, 1, FILE_MAX_BYTES + 1, f);
+	if (ferror(f) || n > FILE_MAX_BYTES) {
+		snprintf(err, err_len, "%s: %s", path,
+			 ferror(f) ? "read error" : "larger than 16 MiB");
+		fclose(f);
+		dtt_free(text);
+		return DTT_ERR_IO;
+	}
+	fclose(f);
+	text[n] = 0;
+	if (memchr(text, 0, n)) {
+		snprintf(err, err_len, "%s: not a text file (NUL byte)", path);
+		dtt_free(text);
+		return DTT_ERR_INVALID;
+	}
+	rc = dtt_scenario_parse(sc, path, text, sets, sets_count, err, err_len);
+	dtt_free(text);
+	return rc;
+}
+
+void dtt_scenario_deinit(struct dtt_scenario *sc)
+{
+	dtt_free(sc->description);
+	dtt_free(sc->path);
+	dtt_free(sc->text);
+	dtt_free(sc->events);
+	dtt_free(sc->expects);
+	sc->description = sc->path = sc->text = NULL;
+	sc->events = NULL;
+	sc->expects = NULL;
+	sc->events_count = sc->expects_count = 0;
+}

@@ -1,0 +1,155 @@
+/* scenario.h - scenario files (scenarios/NAME.yaml, SCENARIOS.md): who exists, what the network
+ * does, what happens when, and what must hold. Parsed with libyaml into plain structs.
+ *
+ * This version covers what the DHT needs: a population of DHT nodes, DHT puts and gets from
+ * random nodes, partitions, heals, churn, loss and clock skew. Keys meant for topics and
+ * members are recognised and rejected with "not supported yet"; any other unknown key is an
+ * error. Errors name the file, line and column, the key path and what was expected. The format
+ * is documented in scenarios/README.md.
+ */
+#ifndef DTT_SIM_SCENARIO_H
+#define DTT_SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+#define DTT_SCENARIO_NAME_MAX	64
+#define DTT_SCENARIO_METRIC_MAX 48
+#define DTT_SCENARIO_EVENTS_MAX 1024
+#define DTT_SCENARIO_EXPECT_MAX 256
+#define DTT_SCENARIO_NODES_MAX	10000000u /* fits the engine's 28-bit node field */
+#define DTT_SCENARIO_KEYS_MAX	4096
+#define DTT_SCENARIO_SET_MAX	64 /* --set overrides per load */
+#define DTT_SCENARIO_ERR_MAX	512
+
+enum dtt_scenario_event_kind {
+	DTT_SCEV_PARTITION = 0, /* groups/fractions */
+	DTT_SCEV_HEAL,
+	DTT_SCEV_CRASH,	     /* fraction of alive nodes, no goodbye */
+	DTT_SCEV_LEAVE,	     /* fraction of alive nodes, graceful */
+	DTT_SCEV_REJOIN,     /* fraction of down nodes, same identity */
+	DTT_SCEV_LOSS,	     /* value */
+	DTT_SCEV_DUPLICATE,  /* value */
+	DTT_SCEV_JITTER,     /* value_ms */
+	DTT_SCEV_CLOCK_SKEW, /* fraction of all nodes, skew uniform in +-value_ms */
+};
+
+struct dtt_scenario_event {
+	uint64_t at_ms;
+	enum dtt_scenario_event_kind kind;
+	double fractions[DTT_SIMNET_GROUPS_MAX]; /* partition */
+	size_t groups;
+	double fraction;	/* churn, clock_skew: share of nodes concerned */
+	double value;		/* loss, duplicate */
+	double value_ms;	/* jitter, clock_skew max */
+	bool include_bootstrap; /* churn: may also hit the well-known bootstrap nodes */
+	unsigned line;
+};
+
+enum dtt_expect_when {
+	DTT_EXPECT_AT = 0, /* the last sample at or before at_ms (UINT64_MAX: the end) */
+	DTT_EXPECT_AFTER,  /* samples with t > from_ms */
+	DTT_EXPECT_WITHIN, /* samples with from_ms < t <= to_ms */
+};
+
+enum dtt_expect_op {
+	DTT_EXPECT_EQ = 0,
+	DTT_EXPECT_LE,
+	DTT_EXPECT_GE,
+	DTT_EXPECT_LT,
+	DTT_EXPECT_GT
+};
+
+enum dtt_expect_agg {
+	DTT_AGG_DEFAULT = 0, /* at: the value; after: mean; within: any */
+	DTT_AGG_MEAN,	     /* weighted mean (get_success weighs by gets finished) */
+	DTT_AGG_MIN,
+	DTT_AGG_MAX,
+	DTT_AGG_ANY,  /* some sample satisfies the comparison */
+	DTT_AGG_ALL,  /* every sample satisfies it */
+	DTT_AGG_LAST, /* the last sample in the window */
+};
+
+struct dtt_scenario_expect {
+	char metric[DTT_SCENARIO_METRIC_MAX];
+	enum dtt_expect_when when;
+	uint64_t at_ms, from_ms, to_ms;
+	enum dtt_expect_op op;
+	double value;
+	enum dtt_expect_agg agg;
+	unsigned line;
+};
+
+enum dtt_scenario_put_keys {
+	DTT_PUT_KEYS_RANDOM = 0, /* any key of the set, uniformly */
+	DTT_PUT_KEYS_NEXT,	 /* the keys in turn: put number i uses key i mod keys */
+};
+
+enum dtt_scenario_get_keys {
+	DTT_GET_KEYS_STORED = 0, /* a key some put stored, uniformly */
+	DTT_GET_KEYS_RECENT,	 /* one of the DTT_SCENARIO_RECENT_KEYS keys stored last */
+	DTT_GET_KEYS_ANY,	 /* any key of the set, stored or not */
+};
+
+#define DTT_SCENARIO_RECENT_KEYS 8
+
+struct dtt_scenario {
+	char name[DTT_SCENARIO_NAME_MAX];
+	char *description;
+	char *path;
+	char *text; /* the file as read, stored with each run */
+	uint64_t seed;
+	uint64_t duration_ms;
+	uint64_t sample_every_ms;
+	int64_t start_unix;
+
+	struct {
+		struct dtt_simnet_latency latency;
+		double jitter_ms;
+		double loss;
+		double duplicate;
+	} network;
+
+	struct {
+		uint32_t nodes;
+		uint32_t bootstrap; /* well-known bootstrap nodes: indexes 0 .. bootstrap-1 */
+		uint64_t join_over_ms;
+	} dht;
+
+	struct {
+		uint32_t keys;	       /* signing keys (each with its own salt) */
+		uint32_t value_size;   /* bytes of each stored value */
+		uint64_t start_ms;     /* no operation before */
+		uint64_t put_every_ms; /* 0: no puts */
+		uint64_t get_every_ms; /* 0: no gets */
+		enum dtt_scenario_put_keys put_keys;
+		enum dtt_scenario_get_keys get_keys;
+	} workload;
+
+	struct dtt_scenario_event *events; /* sorted by at_ms, stable */
+	size_t events_count;
+	struct dtt_scenario_expect *expects;
+	size_t expects_count;
+};
+
+/* Metrics the simulator samples (and expectations may name); NULL-terminated. */
+extern const char *const dtt_scenario_metrics[];
+
+/* Parses text (NUL-terminated, from path, used in messages) with "key.path=value" overrides
+ * applied before validation. 0, or DTT_ERR_INVALID with "file:line:col: path: what" in err. */
+int dtt_scenario_parse(struct dtt_scenario *sc, const char *path, const char *text,
+		       const char *const *sets, size_t sets_count, char *err, size_t err_len);
+/* Reads and parses a file. 0, DTT_ERR_IO or DTT_ERR_INVALID, with a message in err. */
+int dtt_scenario_load(struct dtt_scenario *sc, const char *path, const char *const *sets,
+		      size_t sets_count, char *err, size_t err_len);
+void dtt_scenario_deinit(struct dtt_scenario *sc);
+
+/* Parses "90s", "5m", "250ms", "1.5h", "0" into milliseconds. 0 or DTT_ERR_INVALID. */
+int dtt_scenario_duration_ms(const char *s, double *out_ms);
+/* Formats a duration for messages ("5m", "1m30s", "250ms") into out. Returns out. */
+char *dtt_scenario_fmt_ms(uint64_t ms, char *out, size_t out_len);
+
+#endif

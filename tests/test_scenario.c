@@ -1,0 +1,406 @@
+/* test_scenario.c - sim/scenario: the scenario file format (SCENARIOS.md, scenarios/README.md):
+ * durations, defaults, every section, overrides, and errors that name file:line:column. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "scenario.h"
+
+static const char minimal[] = "name: t\n"
+			      "duration: 10m\n"
+			      "dht:\n"
+			      "  nodes: 50\n";
+
+/* Parses text and expects an error equal to want. */
+static void expect_error(const char *text, const char *want)
+{
+	struct dtt_scenario sc;
+	char err[DTT_SCENARIO_ERR_MAX];
+	int rc = dtt_scenario_parse(&sc, "s.yaml", text, NULL, 0, err, sizeof(err));
+
+	assert_int_equal(rc, DTT_ERR_INVALID);
+	assert_string_equal(err, want);
+}
+
+static void parse_ok(struct dtt_scenario *sc, const char *text)
+{
+	char err[DTT_SCENARIO_ERR_MAX];
+	int rc = dtt_scenario_parse(sc, "s.yaml", text, NULL, 0, err, sizeof(err));
+
+	if (rc)
+		fail_msg("unexpected error: %s", err);
+}
+
+static void test_durations_take_units_and_compounds(void **state)
+{
+	static const struct {
+		const char *s;
+		double ms;
+	} good[] = {{"250ms", 250},	    {"90s", 90000}, {"5m", 300000}, {"2h", 7200000},
+		    {"1m30s", 90000},	    {"1.5s", 1500}, {"0", 0},	    {"0s", 0},
+		    {"1h1m1s1ms", 3661001}, {".5m", 30000}};
+	static const char *const bad[] = {"5",	 "5x", "-1s",  "",    "1e3s",  "s",
+					  "5 m", "m5", "1m30", "inf", "0x10s", "1.2.3s"};
+	double ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(dtt_scenario_duration_ms(good[i].s, &ms), 0);
+		assert_true(ms == good[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dtt_scenario_duration_ms(bad[i], &ms) != DTT_ERR_INVALID)
+			fail_msg("'%s' was accepted", bad[i]);
+}
+
+static void test_formats_durations(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(dtt_scenario_fmt_ms(0, b, sizeof(b)), "0s");
+	assert_string_equal(dtt_scenario_fmt_ms(90000, b, sizeof(b)), "1m30s");
+	assert_string_equal(dtt_scenario_fmt_ms(3600250, b, sizeof(b)), "1h250ms");
+}
+
+static void test_minimal_scenario_gets_defaults(void **state)
+{
+	struct dtt_scenario sc;
+
+	(void)state;
+	parse_ok(&sc, minimal);
+	assert_string_equal(sc.name, "t");
+	assert_int_equal(sc.seed, 1);
+	assert_int_equal(sc.duration_ms, 600000);
+	assert_int_equal(sc.sample_every_ms, 10000);
+	assert_int_equal(sc.start_unix, 1750000000);
+	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_CONSTANT);
+	assert_true(sc.network.latency.value_ms == 50);
+	assert_true(sc.network.loss == 0 && sc.network.duplicate == 0 && sc.network.jitter_ms == 0);
+	assert_int_equal(sc.dht.nodes, 50);
+	assert_int_equal(sc.dht.bootstrap, 8);
+	assert_int_equal(sc.dht.join_over_ms, 0);
+	assert_int_equal(sc.workload.put_every_ms, 0);
+	assert_int_equal(sc.workload.get_every_ms, 0);
+	assert_int_equal(sc.events_count, 0);
+	assert_int_equal(sc.expects_count, 0);
+	assert_string_equal(sc.text, minimal);
+	assert_string_equal(sc.path, "s.yaml");
+	dtt_scenario_deinit(&sc);
+}
+
+static const char full[] =
+    "name: full\n"
+    "description: every field\n"
+    "seed: 42\n"
+    "duration: 30m\n"
+    "sample_every: 5s\n"
+    "start_unix: 1700000000\n"
+    "network:\n"
+    "  latency: {dist: lognormal, median: 60ms, sigma: 0.5}\n"
+    "  jitter: 5ms\n"
+    "  loss: 0.01\n"
+    "  duplicate: 0.002\n"
+    "dht:\n"
+    "  nodes: 2000\n"
+    "  bootstrap: 4\n"
+    "  join: {over: 2m}\n"
+    "workload:\n"
+    "  keys: 32\n"
+    "  value_size: 100\n"
+    "  start: 3m\n"
+    "  puts: {every: 10s, from: random, keys: next}\n"
+    "  gets: {every: 1s, from: random, keys: recent}\n"
+    "events:\n"
+    "  - {at: 20m, heal: {}}\n"
+    "  - at: 10m\n"
+    "    partition: {groups: [0.5, 0.3, 0.2]}\n"
+    "  - {at: 22m, churn: {crash: 0.1}}\n"
+    "  - {at: 22m, churn: {leave: 0.05, bootstrap: true}}\n"
+    "  - {at: 25m, churn: {rejoin: all}}\n"
+    "  - {at: 26m, loss: 0.05}\n"
+    "  - {at: 26m, duplicate: 0.01}\n"
+    "  - {at: 26m, jitter: 20ms}\n"
+    "  - {at: 0s, clock_skew: {nodes: 0.2, max: 90s}}\n"
+    "expect:\n"
+    "  - {metric: get_success, after: 5m, ge: 0.99}\n"
+    "  - {metric: alive_nodes, at: end, eq: 2000}\n"
+    "  - {metric: get_success, within: {from: 10m, to: 20m}, le: 0.5, agg: min}\n"
+    "  - {metric: routing_table_mean, at: 4m, gt: 10}\n";
+
+static void test_full_scenario_parses_every_field(void **state)
+{
+	struct dtt_scenario sc;
+	const struct dtt_scenario_event *e;
+
+	(void)state;
+	parse_ok(&sc, full);
+	assert_string_equal(sc.description, "every field");
+	assert_int_equal(sc.seed, 42);
+	assert_int_equal(sc.sample_every_ms, 5000);
+	assert_int_equal(sc.start_unix, 1700000000);
+	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_LOGNORMAL);
+	assert_true(sc.network.latency.median_ms == 60 && sc.network.latency.sigma == 0.5);
+	assert_true(sc.network.jitter_ms == 5 && sc.network.loss == 0.01);
+	assert_true(sc.network.duplicate == 0.002);
+	assert_int_equal(sc.dht.nodes, 2000);
+	assert_int_equal(sc.dht.bootstrap, 4);
+	assert_int_equal(sc.dht.join_over_ms, 120000);
+	assert_int_equal(sc.workload.keys, 32);
+	assert_int_equal(sc.workload.value_size, 100);
+	assert_int_equal(sc.workload.start_ms, 180000);
+	assert_int_equal(sc.workload.put_every_ms, 10000);
+	assert_int_equal(sc.workload.get_every_ms, 1000);
+	assert_int_equal(sc.workload.put_keys, DTT_PUT_KEYS_NEXT);
+	assert_int_equal(sc.workload.get_keys, DTT_GET_KEYS_RECENT);
+	/* events sorted by time, file order kept among equal times */
+	assert_int_equal(sc.events_count, 9);
+	e = sc.events;
+	assert_int_equal(e[0].kind, DTT_SCEV_CLOCK_SKEW);
+	assert_true(e[0].fraction == 0.2 && e[0].value_ms == 90000);
+	assert_int_equal(e[1].kind, DTT_SCEV_PARTITION);
+	assert_int_equal(e[1].at_ms, 600000);
+	assert_int_equal(e[1].groups, 3);
+	assert_true(e[1].fractions[0] == 0.5 && e[1].fractions[2] == 0.2);
+	assert_int_equal(e[1].line, 24);
+	assert_int_equal(e[2].kind, DTT_SCEV_HEAL);
+	assert_int_equal(e[3].kind, DTT_SCEV_CRASH);
+	assert_true(e[3].fraction == 0.1 && !e[3].include_bootstrap);
+	assert_int_equal(e[4].kind, DTT_SCEV_LEAVE);
+	assert_true(e[4].fraction == 0.05 && e[4].include_bootstrap);
+	assert_int_equal(e[5].kind, DTT_SCEV_REJOIN);
+	assert_true(e[5].fraction == 1.0);
+	assert_int_equal(e[6].kind, DTT_SCEV_LOSS);
+	assert_true(e[6].value == 0.05);
+	assert_int_equal(e[7].kind, DTT_SCEV_DUPLICATE);
+	assert_int_equal(e[8].kind, DTT_SCEV_JITTER);
+	assert_true(e[8].value_ms == 20);
+	assert_int_equal(sc.expects_count, 4);
+	assert_string_equal(sc.expects[0].metric, "get_success");
+	assert_int_equal(sc.expects[0].when, DTT_EXPECT_AFTER);
+	assert_int_equal(sc.expects[0].from_ms, 300000);
+	assert_int_equal(sc.expects[0].op, DTT_EXPECT_GE);
+	assert_true(sc.expects[0].value == 0.99);
+	assert_int_equal(sc.expects[1].when, DTT_EXPECT_AT);
+	assert_int_equal(sc.expects[1].at_ms, UINT64_MAX);
+	assert_int_equal(sc.expects[1].op, DTT_EXPECT_EQ);
+	assert_int_equal(sc.expects[2].when, DTT_EXPECT_WITHIN);
+	assert_int_equal(sc.expects[2].from_ms, 600000);
+	assert_int_equal(sc.expects[2].to_ms, 1200000);
+	assert_int_equal(sc.expects[2].agg, DTT_AGG_MIN);
+	assert_int_equal(sc.expects[3].at_ms, 240000);
+	assert_int_equal(sc.expects[3].op, DTT_EXPECT_GT);
+	assert_int_equal(sc.expects[3].line, 37);
+	dtt_scenario_deinit(&sc);
+}
+
+static void test_latency_forms(void **state)
+{
+	struct dtt_scenario sc;
+
+	(void)state;
+	parse_ok(&sc, "name: t\nduration: 1m\ndht: {nodes: 2}\nnetwork: {latency: 30ms}\n");
+	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_CONSTANT);
+	assert_true(sc.network.latency.value_ms == 30);
+	dtt_scenario_deinit(&sc);
+	parse_ok(&sc, "name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		      "network: {latency: {dist: uniform, min: 10ms, max: 0.1s}}\n");
+	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_UNIFORM);
+	assert_true(sc.network.latency.min_ms == 10 && sc.network.latency.max_ms == 100);
+	dtt_scenario_deinit(&sc);
+	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		     "network: {latency: {dist: uniform, min: 10ms, max: 20ms, median: 5ms}}\n",
+		     "s.yaml:4:66: network.latency.median: not used by dist uniform");
+	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		     "network: {latency: {dist: lognormal, median: 5ms}}\n",
+		     "s.yaml:4:20: network.latency.sigma: missing (required by dist lognormal)");
+	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		     "network: {latency: {dist: gamma, value: 5ms}}\n",
+		     "s.yaml:4:27: network.latency.dist: expected one of constant, uniform, "
+		     "lognormal, got 'gamma'");
+}
+
+static void test_errors_name_file_line_column_and_expectation(void **state)
+{
+	(void)state;
+	expect_error("name: t\nduration: 10m\ndht:\n  nodes: abc\n",
+		     "s.yaml:4:10: dht.nodes: expected a positive integer (at most 10000000), "
+		     "got 'abc'");
+	expect_error("name: t\nduration: 10m\ndht:\n  nodes: 0\n",
+		     "s.yaml:4:10: dht.nodes: expected a positive integer (at most 10000000), "
+		     "got '0'");
+	expect_error("name: t\nduration: 10\ndht: {nodes: 5}\n",
+		     "s.yaml:2:11: duration: expected a duration with a unit (ms, s, m, h), "
+		     "got '10'");
+	expect_error("name: t\nduration: 10m\nsample_every: 5 s\ndht: {nodes: 5}\n",
+		     "s.yaml:3:15: sample_every: expected a duration with a unit (ms, s, m, h), "
+		     "got '5 s'");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwork: {loss: 1.5}\n",
+		     "s.yaml:4:17: network.loss: expected a fraction between 0 and 1, got '1.5'");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwork: {latency: [1, 2]}\n",
+		     "s.yaml:4:20: network.latency: expected a mapping, got a list");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5, bootstrap: 6}\n",
+		     "s.yaml:3:28: dht.bootstrap: more bootstrap nodes than dht.nodes");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 11m, heal: {}}\n",
+		     "s.yaml:5:10: events[0].at: after the end of the run (duration 10m)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, partition: {groups: [0.5, 0.4]}}\n",
+		     "s.yaml:5:34: events[0].partition.groups: fractions must add up to 1.0 "
+		     "(they add up to 0.9)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, heal: {}, loss: 0.1}\n",
+		     "s.yaml:5:5: events[0]: expected `at` and exactly one of partition, heal, "
+		     "churn, loss, duplicate, jitter, clock_skew");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, churn: {rejoin: some}}\n",
+		     "s.yaml:5:30: events[0].churn.rejoin: expected a fraction between 0 and 1, "
+		     "or all, got 'some'");
+	expect_error(
+	    "name: t\nduration: 10m\ndht: {nodes: 5}\n"
+	    "expect:\n  - {metric: get_success, after: 1m, ge: 1, le: 2}\n",
+	    "s.yaml:5:5: expect[0]: expected exactly one comparison: eq, le, ge, lt or gt");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "expect:\n  - {metric: get_success, within: {from: 5m, to: 2m}, ge: 1}\n",
+		     "s.yaml:5:50: expect[0].within.to: must be after from");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nworkload: {puts: {every: 0s}}\n",
+		     "s.yaml:4:26: workload.puts.every: must be above 0");
+	expect_error("name: t\nduration: 10m\n", "s.yaml:1:1: dht: missing (expected a mapping "
+						 "with at least nodes)");
+	expect_error("name: t\ndht: {nodes: 5}\n",
+		     "s.yaml:1:1: duration: missing (expected a duration, e.g. 30m)");
+	expect_error("name: a b\nduration: 1m\ndht: {nodes: 5}\n",
+		     "s.yaml:1:7: name: expected a short name without spaces or slashes (at most "
+		     "63 characters)");
+}
+
+static void test_unknown_and_duplicate_keys_are_errors(void **state)
+{
+	(void)state;
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwrok: {}\n",
+		     "s.yaml:4:1: netwrok: unknown key (expected one of: name, description, seed, "
+		     "duration, sample_every, start_unix, network, dht, workload, events, "
+		     "expect)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwork: {latncy: 5ms}\n",
+		     "s.yaml:4:11: network.latncy: unknown key (expected one of: latency, jitter, "
+		     "loss, duplicate)");
+	expect_error("name: t\nduration: 10m\nduration: 5m\ndht: {nodes: 5}\n",
+		     "s.yaml:3:1: duration: duplicate key");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "expect:\n  - {metric: joined_fraction, at: end, eq: 1}\n",
+		     "s.yaml:5:14: expect[0].metric: unknown metric (expected one of: get_success, "
+		     "get_fresh, get_latency_p50_ms, get_latency_p95_ms, gets, put_stored_mean, "
+		     "put_success, puts, alive_nodes, routing_table_mean, datagrams, bytes, "
+		     "dropped, net_lost, net_blocked, events_per_s, rss_bytes)");
+}
+
+static void test_topics_and_members_are_not_supported_yet(void **state)
+{
+	(void)state;
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\ntopics:\n  - name: demo\n",
+		     "s.yaml:4:1: topics: not supported yet (this version simulates DHT nodes "
+		     "only)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5, members_are: client}\n",
+		     "s.yaml:3:17: dht.members_are: not supported yet (this version simulates "
+		     "DHT nodes only)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, clock_skew: {members: 0.2, max: 90s}}\n",
+		     "s.yaml:5:27: events[0].clock_skew.members: not supported yet (this version "
+		     "simulates DHT nodes only)");
+}
+
+static void test_yaml_syntax_errors_have_positions(void **state)
+{
+	struct dtt_scenario sc;
+	char err[DTT_SCENARIO_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", "name: t\ndht: {nodes: 5\nx: 1\n", NULL,
+					    0, err, sizeof(err)),
+			 DTT_ERR_INVALID);
+	assert_non_null(strstr(err, "s.yaml:3:"));
+	assert_non_null(strstr(err, "YAML syntax"));
+	expect_error("", "s.yaml: empty file (expected a scenario mapping)");
+	expect_error("- 1\n- 2\n", "s.yaml:1:1: expected a mapping, got a list");
+}
+
+static void test_set_overrides_replace_add_and_report(void **state)
+{
+	const char *sets[] = {"dht.nodes=7", "seed=9", "network.loss=0.25", "expect[0].ge=0.5"};
+	const char *bad_value[] = {"dht.nodes=zero"};
+	const char *bad_path[] = {"dht.nodez.x=1"};
+	const char *bad_list[] = {"expect[3].ge=1"};
+	const char *bad_form[] = {"dht.nodes"};
+	const char *text = "name: t\nduration: 10m\ndht: {nodes: 5}\n"
+			   "expect:\n  - {metric: get_success, after: 1m, ge: 0.99}\n";
+	struct dtt_scenario sc;
+	char err[DTT_SCENARIO_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", text, sets, 4, err, sizeof(err)), 0);
+	assert_int_equal(sc.dht.nodes, 7);
+	assert_int_equal(sc.seed, 9);
+	assert_true(sc.network.loss == 0.25);
+	assert_true(sc.expects[0].value == 0.5);
+	dtt_scenario_deinit(&sc);
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", text, bad_value, 1, err, sizeof(err)),
+			 DTT_ERR_INVALID);
+	assert_string_equal(err, "s.yaml: --set dht.nodes=zero: expected a positive integer (at "
+				 "most 10000000), got 'zero'");
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", text, bad_path, 1, err, sizeof(err)),
+			 DTT_ERR_INVALID);
+	assert_string_equal(err,
+			    "s.yaml: --set dht.nodez.x=1: unknown key (expected one of: nodes, "
+			    "bootstrap, join)");
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", text, bad_list, 1, err, sizeof(err)),
+			 DTT_ERR_INVALID);
+	assert_string_equal(err, "s.yaml: --set expect[3].ge=1: no such key path in the scenario");
+	assert_int_equal(dtt_scenario_parse(&sc, "s.yaml", text, bad_form, 1, err, sizeof(err)),
+			 DTT_ERR_INVALID);
+	assert_string_equal(err, "--set dht.nodes: expected key.path=value");
+}
+
+static void test_shipped_scenarios_load(void **state)
+{
+	static const char *const files[] = {"dht-smoke.yaml", "dht-2k.yaml", "dht-partition.yaml"};
+	struct dtt_scenario sc;
+	char path[512], err[DTT_SCENARIO_ERR_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", DTT_SCENARIOS_DIR, files[i]);
+		if (dtt_scenario_load(&sc, path, NULL, 0, err, sizeof(err)))
+			fail_msg("%s", err);
+		assert_true(sc.expects_count > 0);
+		assert_true(sc.dht.nodes >= 100);
+		dtt_scenario_deinit(&sc);
+	}
+	assert_int_equal(dtt_scenario_load(&sc, "/nonexistent/x.yaml", NULL, 0, err, sizeof(err)),
+			 DTT_ERR_IO);
+	assert_non_null(strstr(err, "/nonexistent/x.yaml: cannot open"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_durations_take_units_and_compounds),
+	    cmocka_unit_test(test_formats_durations),
+	    cmocka_unit_test(test_minimal_scenario_gets_defaults),
+	    cmocka_unit_test(test_full_scenario_parses_every_field),
+	    cmocka_unit_test(test_latency_forms),
+	    cmocka_unit_test(test_errors_name_file_line_column_and_expectation),
+	    cmocka_unit_test(test_unknown_and_duplicate_keys_are_errors),
+	    cmocka_unit_test(test_topics_and_members_are_not_supported_yet),
+	    cmocka_unit_test(test_yaml_syntax_errors_have_positions),
+	    cmocka_unit_test(test_set_overrides_replace_add_and_report),
+	    cmocka_unit_test(test_shipped_scenarios_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

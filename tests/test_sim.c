@@ -1,0 +1,690 @@
+/* test_sim.c - sim/: event queue order, datagram pool, network model statistics, partitions,
+ * crash/rejoin incarnations, expectation checks and run determinism (SIMULATION.md §3). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "check.h"
+#include "dht.h"
+#include "engine.h"
+#include "err.h"
+#include "net.h"
+#include "node.h"
+#include "pool.h"
+#include "queue.h"
+#include "results.h"
+#include "rng.h"
+#include "scenario.h"
+
+/* --- queue --- */
+
+static void test_queue_pops_by_time_then_insertion_order(void **state)
+{
+	struct dtt_simq q;
+	struct dtt_simq_ev ev;
+	/* times with ties; arg = insertion index */
+	const uint64_t times[10] = {50, 10, 30, 10, 50, 0, 30, 10, 99, 0};
+	const uint32_t expect[10] = {5, 9, 1, 3, 7, 2, 6, 0, 4, 8};
+
+	(void)state;
+	dtt_simq_init(&q, 0);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(dtt_simq_push(&q, times[i], 7, i), 0);
+	assert_int_equal(q.count, 10);
+	for (int i = 0; i < 10; i++) {
+		assert_true(dtt_simq_pop(&q, &ev));
+		assert_int_equal(ev.arg, expect[i]);
+		assert_int_equal(ev.time_us, times[expect[i]]);
+		assert_int_equal(ev.tag, 7);
+	}
+	assert_false(dtt_simq_pop(&q, &ev));
+	assert_null(dtt_simq_peek(&q));
+	dtt_simq_deinit(&q);
+}
+
+static void test_queue_interleaved_push_pop_matches_total_order(void **state)
+{
+	struct dtt_simq q;
+	struct dtt_simq_ev ev, prev = {0, 0, 0, 0};
+	struct dtt_rng r;
+	uint64_t now = 0, popped = 0;
+
+	(void)state;
+	dtt_rng_seed(&r, 42);
+	dtt_simq_init(&q, 0);
+	/* hold model: 1000 pending, each pop schedules one more at now + U[0, 1000) */
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_int_equal(dtt_simq_push(&q, dtt_rng_uniform(&r, 1000), 0, i), 0);
+	for (int i = 0; i < 100000; i++) {
+		assert_true(dtt_simq_pop(&q, &ev));
+		assert_true(ev.time_us > prev.time_us ||
+			    (ev.time_us == prev.time_us && ev.seq > prev.seq) || popped == 0);
+		assert_true(ev.time_us >= now);
+		now = ev.time_us;
+		prev = ev;
+		popped++;
+		assert_int_equal(dtt_simq_push(&q, now + dtt_rng_uniform(&r, 1000), 0, 0), 0);
+	}
+	assert_int_equal(q.count, 1000);
+	dtt_simq_deinit(&q);
+}
+
+static void test_queue_full_at_events_max(void **state)
+{
+	struct dtt_simq q;
+
+	(void)state;
+	dtt_simq_init(&q, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(dtt_simq_push(&q, 1, 0, 0), 0);
+	assert_int_equal(dtt_simq_push(&q, 1, 0, 0), DTT_ERR_FULL);
+	dtt_simq_deinit(&q);
+}
+
+/* --- pool --- */
+
+static void test_pool_keeps_payloads_and_reuses_slots(void **state)
+{
+	struct dtt_simpool p;
+	uint8_t buf[DTT_SIMPOOL_DGRAM_MAX + 1];
+	uint32_t idx[600];
+	const uint8_t *first;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	dtt_simpool_init(&p, 0);
+	idx[0] = dtt_simpool_put(&p, 1, 2, 3, buf, 100);
+	first = dtt_simpool_data(&p, idx[0]);
+	/* many more (new chunks) must not move the first payload */
+	for (int i = 1; i < 600; i++) {
+		idx[i] = dtt_simpool_put(&p, (uint32_t)i, 0, 0, buf, (size_t)(1 + i * 3 % 2048));
+		assert_int_not_equal(idx[i], DTT_SIMPOOL_NONE);
+	}
+	assert_ptr_equal(dtt_simpool_data(&p, idx[0]), first);
+	assert_memory_equal(first, buf, 100);
+	assert_int_equal(dtt_simpool_pkt(&p, idx[0])->from, 1);
+	assert_int_equal(dtt_simpool_pkt(&p, idx[0])->to, 2);
+	assert_int_equal(dtt_simpool_pkt(&p, idx[0])->to_inc, 3);
+	assert_int_equal(dtt_simpool_pkt(&p, idx[0])->len, 100);
+	assert_int_equal(dtt_simpool_pkt(&p, 599)->len, 1 + 599 * 3 % 2048);
+	assert_memory_equal(dtt_simpool_data(&p, idx[599]), buf, 1 + 599 * 3 % 2048);
+	assert_int_equal(p.live, 600);
+	dtt_simpool_release(&p, idx[5]);
+	assert_int_equal(dtt_simpool_put(&p, 9, 9, 9, buf, 10), idx[5]); /* LIFO reuse */
+	/* empty and oversized datagrams are refused */
+	assert_int_equal(dtt_simpool_put(&p, 0, 0, 0, buf, 0), DTT_SIMPOOL_NONE);
+	assert_int_equal(dtt_simpool_put(&p, 0, 0, 0, buf, sizeof(buf)), DTT_SIMPOOL_NONE);
+	dtt_simpool_deinit(&p);
+}
+
+/* --- network model --- */
+
+#define SAMPLES 100000
+
+static void test_net_loss_rate_within_3_sigma(void **state)
+{
+	const struct dtt_simnet_latency lat = {.dist = DTT_SIMNET_CONSTANT, .value_ms = 10};
+	struct dtt_simnet net;
+	uint64_t d[2], arrived = 0, dups = 0;
+	const double p = 0.1, q = 0.05;
+
+	(void)state;
+	assert_int_equal(dtt_simnet_init(&net, 100, &lat, 1, 2), 0);
+	net.loss = p;
+	net.duplicate = q;
+	for (int i = 0; i < SAMPLES; i++) {
+		int n = dtt_simnet_route(&net, (uint32_t)i % 100, (uint32_t)(i / 100) % 100, d);
+
+		arrived += n > 0;
+		dups += n == 2;
+		for (int k = 0; k < n; k++)
+			assert_int_equal(d[k], 10000); /* constant 10 ms, no jitter */
+	}
+	assert_int_equal(net.stats.sent, SAMPLES);
+	assert_int_equal(net.stats.lost, SAMPLES - arrived);
+	assert_int_equal(net.stats.duplicated, dups);
+	assert_true(fabs((double)net.stats.lost - SAMPLES * p) <= 3 * sqrt(SAMPLES * p * (1 - p)));
+	/* duplication applies to the datagrams not lost */
+	assert_true(fabs((double)dups - (double)arrived * q) <=
+		    3 * sqrt((double)arrived * q * (1 - q)));
+	dtt_simnet_deinit(&net);
+}
+
+static void test_net_lognormal_latency_median_and_sigma(void **state)
+{
+	const struct dtt_simnet_latency lat = {
+	    .dist = DTT_SIMNET_LOGNORMAL, .median_ms = 60, .sigma = 0.5};
+	struct dtt_simnet net;
+	double sum = 0, sum2 = 0, mean, sd;
+	unsigned below = 0;
+	const uint32_t n = 1000;
+
+	(void)state;
+	assert_int_equal(dtt_simnet_init(&net, n, &lat, 77, 0), 0);
+	/* 100k distinct pairs (a < b) */
+	for (uint32_t i = 0; i < SAMPLES; i++) {
+		uint32_t a = i / 400, b = 500 + i % 400;
+		uint64_t us = dtt_simnet_base_us(&net, a, b);
+		double l = log((double)us / 1000.0);
+
+		assert_int_equal(us, dtt_simnet_base_us(&net, b, a)); /* symmetric */
+		sum += l;
+		sum2 += l * l;
+		below += us < 60000;
+	}
+	mean = sum / SAMPLES;
+	sd = sqrt(sum2 / SAMPLES - mean * mean);
+	/* ln(latency) ~ N(ln 60, 0.5^2): mean within 3 standard errors, sd within 3 SE of an sd */
+	assert_true(fabs(mean - log(60.0)) <= 3 * 0.5 / sqrt(SAMPLES));
+	assert_true(fabs(sd - 0.5) <= 3 * 0.5 / sqrt(2.0 * SAMPLES) + 1e-3);
+	assert_true(fabs((double)below - SAMPLES / 2.0) <= 3 * sqrt(SAMPLES * 0.25));
+	/* the pair latency is a function of the seed */
+	assert_int_equal(dtt_simnet_base_us(&net, 3, 900), dtt_simnet_base_us(&net, 3, 900));
+	net.pair_seed = 78;
+	assert_int_not_equal(dtt_simnet_base_us(&net, 3, 900) + dtt_simnet_base_us(&net, 4, 901),
+			     0);
+	dtt_simnet_deinit(&net);
+}
+
+static void test_net_uniform_latency_and_jitter_within_3_sigma(void **state)
+{
+	const struct dtt_simnet_latency lat = {
+	    .dist = DTT_SIMNET_UNIFORM, .min_ms = 10, .max_ms = 110};
+	struct dtt_simnet net;
+	double sum = 0, jsum = 0;
+	uint64_t d[2];
+
+	(void)state;
+	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 5, 6), 0);
+	net.jitter_ms = 8;
+	for (uint32_t i = 0; i < SAMPLES; i++) {
+		uint32_t a = i / 400, b = 500 + i % 400;
+		uint64_t base = dtt_simnet_base_us(&net, a, b);
+
+		assert_true(base >= 10000 && base <= 110000);
+		sum += (double)base / 1000.0;
+		assert_int_equal(dtt_simnet_route(&net, a, b, d), 1);
+		assert_true(d[0] >= base && d[0] < base + 8000);
+		jsum += (double)(d[0] - base) / 1000.0;
+	}
+	/* U[10,110]: mean 60, sd 100/sqrt(12); jitter U[0,8): mean 4, sd 8/sqrt(12) */
+	assert_true(fabs(sum / SAMPLES - 60) <= 3 * (100 / sqrt(12.0)) / sqrt(SAMPLES));
+	assert_true(fabs(jsum / SAMPLES - 4) <= 3 * (8 / sqrt(12.0)) / sqrt(SAMPLES) + 0.001);
+	dtt_simnet_deinit(&net);
+}
+
+static void test_net_partition_splits_by_fraction_and_heal_restores(void **state)
+{
+	const struct dtt_simnet_latency lat = {.dist = DTT_SIMNET_CONSTANT, .value_ms = 1};
+	const double f[3] = {0.5, 0.3, 0.2};
+	struct dtt_simnet net;
+	struct dtt_rng r;
+	unsigned count[4] = {0};
+	uint64_t d[2];
+	uint32_t a = UINT32_MAX, b = UINT32_MAX;
+
+	(void)state;
+	dtt_rng_seed(&r, 9);
+	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 1, 1), 0);
+	assert_true(dtt_simnet_can_reach(&net, 0, 999));
+	assert_int_equal(dtt_simnet_partition(&net, f, 3, &r), 0);
+	for (uint32_t i = 0; i < 1000; i++) {
+		assert_true(net.group[i] >= 1 && net.group[i] <= 3);
+		count[net.group[i]]++;
+	}
+	assert_int_equal(count[1], 500);
+	assert_int_equal(count[2], 300);
+	assert_int_equal(count[3], 200);
+	for (uint32_t i = 1; i < 1000 && b == UINT32_MAX; i++) {
+		if (net.group[i] == net.group[0])
+			a = i;
+		else
+			b = i;
+	}
+	for (uint32_t i = 1; i < 1000 && a == UINT32_MAX; i++)
+		if (net.group[i] == net.group[0])
+			a = i;
+	assert_true(dtt_simnet_can_reach(&net, 0, a));
+	assert_false(dtt_simnet_can_reach(&net, 0, b));
+	assert_int_equal(dtt_simnet_route(&net, 0, b, d), 0);
+	assert_int_equal(net.stats.blocked, 1);
+	assert_int_equal(dtt_simnet_route(&net, 0, a, d), 1);
+	dtt_simnet_heal(&net);
+	assert_true(dtt_simnet_can_reach(&net, 0, b));
+	assert_int_equal(dtt_simnet_route(&net, 0, b, d), 1);
+	assert_int_equal(net.stats.blocked, 1);
+	assert_int_equal(dtt_simnet_partition(&net, f, 0, &r), DTT_ERR_INVALID);
+	dtt_simnet_deinit(&net);
+}
+
+/* --- engine --- */
+
+static const char base_scenario[] = "name: unit\n"
+				    "duration: 3m\n"
+				    "sample_every: 10s\n"
+				    "network: {latency: {dist: constant, value: 100ms}}\n"
+				    "dht: {nodes: 6, bootstrap: 6}\n";
+
+static void load_text(struct dtt_scenario *sc, const char *text, const char *const *sets, size_t n)
+{
+	char err[512];
+	int rc = dtt_scenario_parse(sc, "unit.yaml", text, sets, n, err, sizeof(err));
+
+	if (rc)
+		fail_msg("scenario: %s", err);
+}
+
+static struct dtt_sim *new_sim(const struct dtt_scenario *sc, uint64_t seed,
+			       struct dtt_results *res)
+{
+	struct dtt_sim_options opt = {.seed = seed, .results = res, .log_level = -1};
+	char err[512];
+	struct dtt_sim *sim = dtt_sim_new(sc, &opt, err, sizeof(err));
+
+	if (!sim)
+		fail_msg("sim: %s", err);
+	return sim;
+}
+
+/* Non-KRPC datagrams ('x...') are counted by the node and by nothing else. */
+static uint64_t probes_seen(struct dtt_sim *sim, uint32_t i)
+{
+	struct dtt_node *n = dtt_sim_node(sim, i);
+
+	return n ? n->stats.dropped[DTT_NODE_DROP_NOT_KRPC] : 0;
+}
+
+static void test_sim_partition_blocks_at_send_and_in_flight_heal_restores(void **state)
+{
+	static const char text[] = "name: unit\n"
+				   "duration: 3m\n"
+				   "network: {latency: {dist: constant, value: 100ms}}\n"
+				   "dht: {nodes: 8, bootstrap: 8}\n"
+				   "events:\n"
+				   "  - {at: 1s, partition: {groups: [0.5, 0.5]}}\n"
+				   "  - {at: 2s, heal: {}}\n";
+	const uint8_t probe[3] = {'x', 'y', 'z'};
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+	uint64_t seen[8], blocked;
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	sim = new_sim(&sc, 3, NULL);
+	/* before the cut: everyone hears node 0 */
+	assert_int_equal(dtt_sim_run_until(sim, 500), 0);
+	for (uint32_t i = 1; i < 8; i++)
+		assert_int_equal(dtt_sim_inject(sim, 0, i, probe, sizeof(probe)), 0);
+	assert_int_equal(dtt_sim_run_until(sim, 650), 0);
+	for (uint32_t i = 1; i < 8; i++)
+		assert_int_equal(probes_seen(sim, i), 1);
+	/* sent at 950 ms, due at 1050 ms: the cut at 1 s catches them in flight */
+	assert_int_equal(dtt_sim_run_until(sim, 950), 0);
+	for (uint32_t i = 1; i < 8; i++)
+		assert_int_equal(dtt_sim_inject(sim, 0, i, probe, sizeof(probe)), 0);
+	assert_int_equal(dtt_sim_run_until(sim, 1200), 0);
+	for (uint32_t i = 1; i < 8; i++) {
+		bool same = dtt_sim_partition_label(sim, i) == dtt_sim_partition_label(sim, 0);
+
+		assert_int_not_equal(dtt_sim_partition_label(sim, i), 0);
+		assert_int_equal(probes_seen(sim, i), same ? 2 : 1);
+		seen[i] = probes_seen(sim, i);
+	}
+	/* during the cut: blocked at send */
+	blocked = dtt_sim_net_stats(sim)->blocked;
+	for (uint32_t i = 1; i < 8; i++)
+		assert_int_equal(dtt_sim_inject(sim, 0, i, probe, sizeof(probe)), 0);
+	{
+		uint64_t cross = 0;
+
+		for (uint32_t i = 1; i < 8; i++)
+			cross += dtt_sim_partition_label(sim, i) != dtt_sim_partition_label(sim, 0);
+		assert_true(cross >= 1);
+		assert_int_equal(dtt_sim_net_stats(sim)->blocked, blocked + cross);
+	}
+	assert_int_equal(dtt_sim_run_until(sim, 1500), 0);
+	for (uint32_t i = 1; i < 8; i++) {
+		bool same = dtt_sim_partition_label(sim, i) == dtt_sim_partition_label(sim, 0);
+
+		assert_int_equal(probes_seen(sim, i), seen[i] + (same ? 1 : 0));
+		seen[i] = probes_seen(sim, i);
+	}
+	/* after the heal at 2 s everyone hears node 0 again */
+	assert_int_equal(dtt_sim_run_until(sim, 2500), 0);
+	for (uint32_t i = 1; i < 8; i++) {
+		assert_int_equal(dtt_sim_partition_label(sim, i), 0);
+		assert_int_equal(dtt_sim_inject(sim, 0, i, probe, sizeof(probe)), 0);
+	}
+	assert_int_equal(dtt_sim_run_until(sim, 2700), 0);
+	for (uint32_t i = 1; i < 8; i++)
+		assert_int_equal(probes_seen(sim, i), seen[i] + 1);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+static void test_sim_rejoin_keeps_identity_and_drops_old_incarnation_traffic(void **state)
+{
+	static const char text[] = "name: unit\n"
+				   "duration: 5m\n"
+				   "network: {latency: {dist: constant, value: 100ms}}\n"
+				   "dht: {nodes: 10, bootstrap: 2}\n"
+				   "events:\n"
+				   "  - {at: 1m, churn: {crash: 1.0}}\n"
+				   "  - {at: 2m, churn: {rejoin: all}}\n";
+	const uint8_t probe[1] = {'x'};
+	uint8_t ids[10][DTT_DHT_ID_BYTES];
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+	uint64_t undeliverable;
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	sim = new_sim(&sc, 11, NULL);
+	assert_int_equal(dtt_sim_run_until(sim, 59000), 0);
+	for (uint32_t i = 0; i < 10; i++) {
+		assert_non_null(dtt_sim_node(sim, i));
+		memcpy(ids[i], dtt_dht_id(dtt_node_dht(dtt_sim_node(sim, i))), DTT_DHT_ID_BYTES);
+	}
+	/* every node but the two bootstrap nodes crashes at 1 m */
+	assert_int_equal(dtt_sim_run_until(sim, 60000), 0);
+	assert_non_null(dtt_sim_node(sim, 0));
+	assert_non_null(dtt_sim_node(sim, 1));
+	for (uint32_t i = 2; i < 10; i++)
+		assert_null(dtt_sim_node(sim, i));
+	/* sent to the crashed incarnation, due after the rejoin at 2 m: dropped */
+	assert_int_equal(dtt_sim_run_until(sim, 119950), 0);
+	undeliverable = dtt_sim_net_stats(sim)->undeliverable;
+	assert_int_equal(dtt_sim_inject(sim, 0, 5, probe, 1), 0);
+	assert_int_equal(dtt_sim_run_until(sim, 120500), 0);
+	assert_non_null(dtt_sim_node(sim, 5));
+	assert_int_equal(probes_seen(sim, 5), 0);
+	assert_true(dtt_sim_net_stats(sim)->undeliverable >= undeliverable + 1);
+	/* the new incarnation hears new traffic and has its old id */
+	assert_int_equal(dtt_sim_inject(sim, 0, 5, probe, 1), 0);
+	assert_int_equal(dtt_sim_run_until(sim, 121000), 0);
+	assert_int_equal(probes_seen(sim, 5), 1);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_memory_equal(dtt_dht_id(dtt_node_dht(dtt_sim_node(sim, i))), ids[i],
+				    DTT_DHT_ID_BYTES);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+static const char workload_scenario[] =
+    "name: unit-work\n"
+    "duration: 4m\n"
+    "sample_every: 10s\n"
+    "network: {latency: {dist: lognormal, median: 30ms, sigma: 0.5}, jitter: 5ms, loss: 0.02}\n"
+    "dht: {nodes: 40, bootstrap: 4, join: {over: 30s}}\n"
+    "workload: {keys: 4, start: 1m, puts: {every: 5s}, gets: {every: 2s}}\n"
+    "events:\n"
+    "  - {at: 3m, churn: {crash: 0.25}}\n"
+    "  - {at: 3m30s, churn: {rejoin: all}}\n";
+
+static uint64_t run_digest(const struct dtt_scenario *sc, uint64_t seed, struct dtt_results *res)
+{
+	struct dtt_sim *sim = new_sim(sc, seed, res);
+	uint64_t d;
+
+	assert_int_equal(dtt_sim_run(sim), 0);
+	d = dtt_sim_digest(sim);
+	dtt_sim_free(sim);
+	return d;
+}
+
+/* Every row of a query, as text, one line per row. */
+static char *query_text(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	out[0] = 0;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const char *v = (const char *)sqlite3_column_text(st, c);
+			size_t n = strlen(v ? v : "NULL") + 2;
+
+			if (len + n + 1 > cap) {
+				cap = (len + n + 1) * 2;
+				out = realloc(out, cap);
+				assert_non_null(out);
+			}
+			len += (size_t)sprintf(out + len, "%s%c", v ? v : "NULL",
+					       c + 1 == sqlite3_column_count(st) ? '\n' : '|');
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+static void test_sim_same_seed_same_digest_and_rows_other_seed_differs(void **state)
+{
+	/* wall-clock dependent: events_per_s and rss_bytes samples; everything else must match */
+	static const char *const queries[] = {
+	    "SELECT s.t_ms, s.node_id, m.name, s.value FROM sample s JOIN metric m "
+	    "USING(metric_id) WHERE s.run_id = ?RUN AND m.name NOT IN ('events_per_s', "
+	    "'rss_bytes') ORDER BY s.t_ms, m.name",
+	    "SELECT t_ms, kind, node_id, outcome, latency_ms, delivered FROM message WHERE "
+	    "run_id = ?RUN ORDER BY rowid",
+	    "SELECT t_ms, node_id, kind, peer_id, arg, detail FROM event WHERE run_id = ?RUN "
+	    "ORDER BY rowid",
+	    "SELECT node_id, kind, join_ms, leave_ms FROM node WHERE run_id = ?RUN ORDER BY "
+	    "node_id",
+	    "SELECT seed, events, sim_end_ms, digest, status FROM run WHERE run_id = ?RUN",
+	};
+	char dir[] = "/tmp/dtt-test-sim-XXXXXX", db[2][128], err[256], sql[512];
+	struct dtt_scenario sc;
+	uint64_t d[3];
+	size_t messages = 0;
+
+	(void)state;
+	load_text(&sc, workload_scenario, NULL, 0);
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 2; i++) {
+		struct dtt_results *r;
+
+		snprintf(db[i], sizeof(db[i]), "%s/run%d.db", dir, i);
+		r = dtt_results_open(db[i], err, sizeof(err));
+		if (!r)
+			fail_msg("results: %s", err);
+		d[i] = run_digest(&sc, 5, r);
+		dtt_results_close(r);
+	}
+	assert_int_equal(d[0], d[1]);
+	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		char *a, *b;
+		const char *p = strstr(queries[q], "?RUN");
+
+		snprintf(sql, sizeof(sql), "%.*s1%s", (int)(p - queries[q]), queries[q], p + 4);
+		a = query_text(db[0], sql);
+		b = query_text(db[1], sql);
+		assert_true(strlen(a) > 0);
+		assert_string_equal(a, b);
+		if (q == 1)
+			for (const char *c = a; *c; c++)
+				messages += *c == '\n';
+		free(a);
+		free(b);
+	}
+	/* the workload ran: ~150 gets and ~36 puts, with outcomes */
+	assert_true(messages > 100);
+	d[2] = run_digest(&sc, 6, NULL);
+	assert_int_not_equal(d[0], d[2]);
+	for (int i = 0; i < 2; i++) {
+		char f[300];
+
+		unlink(db[i]);
+		snprintf(f, sizeof(f), "%s-wal", db[i]);
+		unlink(f);
+		snprintf(f, sizeof(f), "%s-shm", db[i]);
+		unlink(f);
+	}
+	rmdir(dir);
+	dtt_scenario_deinit(&sc);
+}
+
+static void test_sim_workload_finds_values_and_samples_metrics(void **state)
+{
+	struct dtt_scenario sc;
+	struct dtt_sim_series se;
+	struct dtt_sim *sim;
+	struct dtt_sim_bench b;
+	double ok = 0, total = 0;
+
+	(void)state;
+	load_text(&sc, workload_scenario, NULL, 0);
+	sim = new_sim(&sc, 1, NULL);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	dtt_sim_bench(sim, &b);
+	assert_true(b.gets >= 80); /* 4m - 1m at one per 2 s, once some key is stored */
+	assert_true(b.puts >= 30); /* one per 5 s */
+	assert_true(b.gets_ok > 0);
+	assert_true(b.delivered > 0 && b.wakes > 0);
+	assert_int_equal(b.sim_end_ms, 240000);
+	assert_true(dtt_sim_series(sim, "alive_nodes", &se));
+	assert_int_equal(se.count, 24); /* one every 10 s */
+	assert_int_equal(se.t_ms[0], 10000);
+	assert_int_equal(se.t_ms[23], 240000);
+	/* a scenario event at a sample's time happens before the sample */
+	assert_true(se.value[16] == 40.0);	 /* 2m50s */
+	assert_true(se.value[17] == 40.0 - 9.0); /* 3m00s: 25% of the 36 non-bootstrap nodes */
+	assert_true(se.value[19] == 40.0 - 9.0); /* 3m20s */
+	assert_true(se.value[20] == 40.0);	 /* 3m30s: all back */
+	assert_true(dtt_sim_series(sim, "get_success", &se));
+	for (size_t i = 0; i < se.count; i++) {
+		ok += se.value[i] * se.weight[i];
+		total += se.weight[i];
+	}
+	assert_true(total == (double)b.gets);
+	assert_true(fabs(ok - (double)b.gets_ok) < 1e-6);
+	assert_false(dtt_sim_series(sim, "no_such_metric", &se));
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+static void test_sim_stops_at_until_and_rejects_unknown_nodes(void **state)
+{
+	struct dtt_scenario sc;
+	struct dtt_sim_options opt = {.seed = 1, .until_ms = 30000, .log_level = -1};
+	struct dtt_sim *sim;
+	char err[256];
+
+	(void)state;
+	load_text(&sc, base_scenario, NULL, 0);
+	sim = dtt_sim_new(&sc, &opt, err, sizeof(err));
+	assert_non_null(sim);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	assert_int_equal(dtt_sim_now_ms(sim), 30000);
+	assert_int_equal(dtt_sim_end_ms(sim), 30000);
+	assert_int_equal(dtt_sim_inject(sim, 0, 99, (const uint8_t *)"x", 1), DTT_ERR_INVALID);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+/* --- expectations --- */
+
+static void test_check_windows_and_aggregates(void **state)
+{
+	static const uint64_t t[6] = {10000, 20000, 30000, 40000, 50000, 60000};
+	static const double v[6] = {1.0, 0.5, 0.0, 1.0, 1.0, 0.9};
+	static const double w[6] = {10, 10, 10, 10, 10, 30};
+	const struct dtt_sim_series s = {.t_ms = t, .value = v, .weight = w, .count = 6};
+	struct dtt_scenario_expect e = {.metric = "get_success"};
+	struct dtt_check_result r;
+
+	(void)state;
+	/* at: the last sample at or before */
+	e.when = DTT_EXPECT_AT;
+	e.at_ms = 35000;
+	e.op = DTT_EXPECT_EQ;
+	e.value = 0.0;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_true(r.pass);
+	assert_true(r.measured == 0.0);
+	e.at_ms = UINT64_MAX; /* end */
+	e.value = 0.9;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_true(r.pass);
+	e.at_ms = 5000;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_false(r.pass);
+	assert_string_equal(r.why, "no sample at or before 5s");
+	/* after: weighted mean of samples with t > 30 s: (10 + 10 + 27) / 50 = 0.94 */
+	e.when = DTT_EXPECT_AFTER;
+	e.from_ms = 30000;
+	e.op = DTT_EXPECT_GE;
+	e.value = 0.94;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_true(r.pass);
+	assert_int_equal(r.samples, 3);
+	assert_true(fabs(r.measured - 0.94) < 1e-12);
+	e.value = 0.95;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_false(r.pass);
+	/* within (10 s, 40 s]: any sample le 0.0 -> the 30 s sample */
+	e.when = DTT_EXPECT_WITHIN;
+	e.from_ms = 10000;
+	e.to_ms = 40000;
+	e.op = DTT_EXPECT_LE;
+	e.value = 0.0;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_true(r.pass);
+	assert_int_equal(r.samples, 3);
+	e.agg = DTT_AGG_ALL;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_false(r.pass);
+	assert_true(r.measured == 1.0); /* the worst sample */
+	e.agg = DTT_AGG_MAX;
+	e.op = DTT_EXPECT_LT;
+	e.value = 1.0;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_false(r.pass);
+	e.agg = DTT_AGG_MIN;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_true(r.pass);
+	/* an empty window fails */
+	e.from_ms = 60000;
+	e.to_ms = 70000;
+	dtt_check_eval(&e, &s, 60000, &r);
+	assert_false(r.pass);
+	assert_int_equal(r.samples, 0);
+	assert_string_equal(r.why, "no samples in the window");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_queue_pops_by_time_then_insertion_order),
+	    cmocka_unit_test(test_queue_interleaved_push_pop_matches_total_order),
+	    cmocka_unit_test(test_queue_full_at_events_max),
+	    cmocka_unit_test(test_pool_keeps_payloads_and_reuses_slots),
+	    cmocka_unit_test(test_net_loss_rate_within_3_sigma),
+	    cmocka_unit_test(test_net_lognormal_latency_median_and_sigma),
+	    cmocka_unit_test(test_net_uniform_latency_and_jitter_within_3_sigma),
+	    cmocka_unit_test(test_net_partition_splits_by_fraction_and_heal_restores),
+	    cmocka_unit_test(test_sim_partition_blocks_at_send_and_in_flight_heal_restores),
+	    cmocka_unit_test(test_sim_rejoin_keeps_identity_and_drops_old_incarnation_traffic),
+	    cmocka_unit_test(test_sim_same_seed_same_digest_and_rows_other_seed_differs),
+	    cmocka_unit_test(test_sim_workload_finds_values_and_samples_metrics),
+	    cmocka_unit_test(test_sim_stops_at_until_and_rejects_unknown_nodes),
+	    cmocka_unit_test(test_check_windows_and_aggregates),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
