@@ -358,6 +358,53 @@ static void test_slot_value_is_signed_like_mainline(void **state)
 	assert_int_equal(dtt_slot_sign_value(&s, f->value, 997, v, sizeof(v), sig), DTT_ERR_TOOBIG);
 }
 
+static void test_address_trailer_round_trips_and_keeps_content_compatible(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t content[DTT_GOSSIP_CONTENT_BYTES + DTT_RECORD_ADDRS_BYTES_MAX], v[2048];
+	struct dtt_record_addrs a, b;
+	struct dtt_gossip_content gc;
+	struct dtt_record r, back;
+	int n, total;
+
+	memset(&a, 0, sizeof(a));
+	a.has[0] = true;
+	assert_int_equal(dtt_addr_parse(&a.addr[0], "10.1.2.3:6881"), 0);
+	a.has[3] = true;
+	assert_int_equal(dtt_addr_parse(&a.addr[3], "[2001:db8::7]:4000"), 0);
+	dtt_gossip_content_encode(&f->gc, content);
+	n = dtt_record_addrs_encode(&a, content + DTT_GOSSIP_CONTENT_BYTES,
+				    sizeof(content) - DTT_GOSSIP_CONTENT_BYTES);
+	assert_int_equal(n, 4 + 1 + (2 + 4 + 2) + (2 + 16 + 2));
+	total = DTT_GOSSIP_CONTENT_BYTES + n;
+	/* a postcard reader still sees the same 5 peers and 5 hashes */
+	assert_int_equal(dtt_gossip_content_decode(&gc, content, (size_t)total), 0);
+	assert_memory_equal(&gc, &f->gc, sizeof(gc));
+	dtt_record_addrs_decode(&b, content, (size_t)total);
+	assert_true(b.has[0] && b.has[3] && !b.has[1]);
+	assert_true(dtt_addr_eq(&b.addr[0], &a.addr[0]));
+	assert_true(dtt_addr_eq(&b.addr[3], &a.addr[3]));
+	/* it travels through seal/open and stays within the BEP 44 value limit */
+	assert_int_equal(dtt_record_make(&r, f->topic, MINUTE, content, (size_t)total, f->node_sk), 0);
+	n = dtt_record_seal(&f->fe.env, &r, f->enc_seed, v, sizeof(v));
+	assert_true(n > 0 && n + 4 <= 1000);
+	assert_int_equal(dtt_record_open(&back, v, (size_t)n, f->enc_seed, f->topic, MINUTE, NULL), 0);
+	dtt_record_addrs_decode(&b, back.content, back.content_len);
+	assert_true(b.has[0] && dtt_addr_eq(&b.addr[0], &a.addr[0]));
+	/* no trailer, a foreign trailer, a truncated one: no addresses, no crash */
+	dtt_record_addrs_decode(&b, content, DTT_GOSSIP_CONTENT_BYTES);
+	assert_false(b.has[0]);
+	content[DTT_GOSSIP_CONTENT_BYTES] = 'x';
+	dtt_record_addrs_decode(&b, content, (size_t)total);
+	assert_false(b.has[0]);
+	content[DTT_GOSSIP_CONTENT_BYTES] = 'd';
+	dtt_record_addrs_decode(&b, content, (size_t)total - 3);
+	assert_true(b.has[0]);  /* the complete first entry is kept */
+	assert_false(b.has[3]); /* the cut one is not */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(dtt_record_addrs_encode(&a, content, sizeof(content)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_short_content_decodes_as_no_peers),
 		cmocka_unit_test_setup(test_rotation_callback_replaces_the_default, setup),
 		cmocka_unit_test_setup(test_slot_value_is_signed_like_mainline, setup),
+		cmocka_unit_test_setup(test_address_trailer_round_trips_and_keeps_content_compatible,
+				       setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,6 +179,66 @@ int dtt_gossip_content_decode(struct dtt_gossip_content *c, const uint8_t *buf, 
 	return 0;
 }
 
+int dtt_record_addrs_encode(const struct dtt_record_addrs *a, uint8_t *out, size_t cap)
+{
+	struct dtt_wbuf w;
+	uint8_t *count;
+	uint8_t n = 0;
+
+	for (int i = 0; i < DTT_RECORD_ADDRS_MAX; i++)
+		n += a->has[i] && (a->addr[i].family == DTT_AF_INET ||
+				   a->addr[i].family == DTT_AF_INET6);
+	if (!n)
+		return 0;
+	dtt_wbuf_init(&w, out, cap);
+	dtt_wbuf_put(&w, DTT_RECORD_ADDRS_MAGIC, 4);
+	count = dtt_wbuf_reserve(&w, 1);
+	if (count)
+		*count = n;
+	for (int i = 0; i < DTT_RECORD_ADDRS_MAX; i++) {
+		const struct dtt_addr *ad = &a->addr[i];
+
+		if (!a->has[i] || (ad->family != DTT_AF_INET && ad->family != DTT_AF_INET6))
+			continue;
+		dtt_wbuf_u8(&w, (uint8_t)i);
+		dtt_wbuf_u8(&w, ad->family);
+		dtt_wbuf_put(&w, ad->addr, ad->family == DTT_AF_INET ? 4 : 16);
+		dtt_wbuf_be16(&w, ad->port);
+	}
+	return w.err ? DTT_ERR_TOOBIG : (int)w.len;
+}
+
+void dtt_record_addrs_decode(struct dtt_record_addrs *a, const uint8_t *content, size_t len)
+{
+	struct dtt_rbuf r;
+	uint8_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (len < DTT_GOSSIP_CONTENT_BYTES + 5 ||
+	    memcmp(content + DTT_GOSSIP_CONTENT_BYTES, DTT_RECORD_ADDRS_MAGIC, 4) != 0)
+		return;
+	dtt_rbuf_init(&r, content + DTT_GOSSIP_CONTENT_BYTES + 4,
+		      len - DTT_GOSSIP_CONTENT_BYTES - 4);
+	n = dtt_rbuf_u8(&r);
+	for (uint8_t k = 0; k < n && k < DTT_RECORD_ADDRS_MAX; k++) {
+		uint8_t slot = dtt_rbuf_u8(&r), family = dtt_rbuf_u8(&r);
+		struct dtt_addr ad;
+
+		memset(&ad, 0, sizeof(ad));
+		if (family != DTT_AF_INET && family != DTT_AF_INET6)
+			return;
+		ad.family = family;
+		dtt_rbuf_copy(&r, ad.addr, family == DTT_AF_INET ? 4 : 16);
+		ad.port = dtt_rbuf_be16(&r);
+		if (r.err)
+			return;
+		if (slot < DTT_RECORD_ADDRS_MAX && ad.port != 0) {
+			a->has[slot] = true;
+			a->addr[slot] = ad;
+		}
+	}
+}
+
 const char *dtt_record_check_name(enum dtt_record_check c)
 {
 	switch (c) {

@@ -104,6 +104,25 @@ void dtt_gossip_content_encode(const struct dtt_gossip_content *c,
 int dtt_gossip_content_decode(struct dtt_gossip_content *c, const uint8_t *buf, size_t len);
 bool dtt_is_zero32(const uint8_t b[32]);
 
+/* Where the publisher and its listed peers can be reached. Records name peers by key only (an
+ * iroh node resolves keys through its own discovery); over plain UDP a reader needs addresses.
+ * dtt appends them after the 320 bytes of GossipRecordContent, which postcard readers (the
+ * Rust crate) ignore: "dtA1", a count, then per entry the slot (0: the publisher, 1..5: peer
+ * slot 0..4), the family (4 or 6), the address and the port (big-endian). */
+#define DTT_RECORD_ADDRS_MAGIC "dtA1"
+#define DTT_RECORD_ADDRS_MAX (1 + DTT_RECORD_PEERS_MAX)
+#define DTT_RECORD_ADDRS_BYTES_MAX (4 + 1 + DTT_RECORD_ADDRS_MAX * (2 + 16 + 2))
+struct dtt_record_addrs {
+	bool has[DTT_RECORD_ADDRS_MAX];
+	struct dtt_addr addr[DTT_RECORD_ADDRS_MAX]; /* [0] publisher, [1 + i] peers[i] */
+};
+/* Writes the trailer into out (cap bytes); returns its length (0 when no address is known)
+ * or DTT_ERR_TOOBIG. */
+int dtt_record_addrs_encode(const struct dtt_record_addrs *a, uint8_t *out, size_t cap);
+/* Reads the trailer that follows the 320 content bytes, if any: entries that do not parse
+ * are ignored; a or its entries stay empty when there is no trailer. */
+void dtt_record_addrs_decode(struct dtt_record_addrs *a, const uint8_t *content, size_t len);
+
 /* --- EncryptedRecord (§5) --- */
 /* Which check rejected a value, for callers that report it. */
 enum dtt_record_check {

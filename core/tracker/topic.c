@@ -1,0 +1,760 @@
+/* topic.c - bootstrap loop, publisher, bubble merge and message-overlap merge of one topic
+ * (spec/PROTOCOL.md §7.2-§7.6).
+ *
+ * Timers: boot (settle, confirmation, poll and retry waits of the bootstrap loop), and one per
+ * worker (publisher, bubble, overlap): first tick at initial_ms, then base + U[0, jitter)
+ * after each tick's work has finished (§7.1).
+ */
+#include "topic.h"
+
+#include <string.h>
+#include <sodium.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "log.h"
+
+#define BG_PUBLISH_MAX 4 /* bootstrap records being published in the background */
+
+const char *const dtt_tracker_strategies[] = {"reference", NULL};
+
+void dtt_tracker_config_init(struct dtt_tracker_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_bootstrap_records = 5;
+	cfg->no_peers_retry_ms = 1500;
+	cfg->per_peer_join_settle_ms = 100;
+	cfg->join_confirmation_wait_ms = 500;
+	cfg->discovery_poll_ms = 2000;
+	cfg->publish_record_on_startup = true;
+	cfg->check_older_records_first_on_startup = false;
+	cfg->publisher = (struct dtt_tracker_worker_config){true, 10000, 10000, 50000};
+	cfg->bubble = (struct dtt_tracker_worker_config){true, 30000, 60000, 120000};
+	cfg->overlap = (struct dtt_tracker_worker_config){true, 30000, 60000, 120000};
+	cfg->bubble_min_neighbors = 4;
+	cfg->bubble_max_join_peers = 2;
+	cfg->overlap_max_join_peers = 2;
+	dtt_publish_config_init(&cfg->publish);
+}
+
+int dtt_tracker_strategy(struct dtt_tracker_config *cfg, const char *name)
+{
+	if (strcmp(name, "reference") == 0) {
+		dtt_tracker_config_init(cfg);
+		return 0;
+	}
+	return DTT_ERR_NOTFOUND;
+}
+
+const char *dtt_tracker_event_name(int ev)
+{
+	switch (ev) {
+	case DTT_TRACKER_EV_JOINED: return "joined";
+	case DTT_TRACKER_EV_PUBLISHED: return "publish";
+	case DTT_TRACKER_EV_PUBLISH_SKIPPED: return "publish_skipped";
+	case DTT_TRACKER_EV_PUBLISH_FAILED: return "publish_failed";
+	case DTT_TRACKER_EV_MERGE_BUBBLE: return "merge_bubble";
+	case DTT_TRACKER_EV_MERGE_OVERLAP: return "merge_overlap";
+	case DTT_TRACKER_EV_DHT_GET: return "dht_get";
+	case DTT_TRACKER_EV_DHT_PUT: return "dht_put";
+	}
+	return "?";
+}
+
+enum boot_state {
+	BOOT_QUERY,   /* gets running and/or candidates being joined */
+	BOOT_SETTLE,  /* timer: per-peer settle after a join call */
+	BOOT_CONFIRM, /* timer: join confirmation wait after a pass with records */
+	BOOT_WAIT,    /* timer: next pass (no-peers retry or discovery poll) */
+	BOOT_DONE,
+};
+
+enum merge_kind { MERGE_BUBBLE, MERGE_OVERLAP };
+
+struct merge {
+	struct dtt_tracker_topic *t;
+	enum merge_kind kind;
+	struct dtt_timer timer;
+	struct dtt_records_get *get[2];
+	int running; /* gets not finished */
+	size_t records_count;
+	struct dtt_peer_record *records; /* DTT_TRACKER_RECORDS_MAX, allocated per tick */
+};
+
+struct dtt_tracker_topic {
+	const struct dtt_env *env;
+	struct dtt_timers *timers;
+	struct dtt_dht *dht;
+	struct dtt_record_memo *memo;
+	struct dtt_tracker_config cfg;
+	struct dtt_topic_keys keys;
+	uint8_t sk[64];
+	const struct dtt_tracker_swarm_ops *ops;
+	void *ops_ctx;
+	struct dtt_tracker_observer observer;
+	struct dtt_tracker_stats stats;
+	uint64_t started_ms;
+	bool joined, freeing;
+	unsigned neighbors; /* as reported through on_neighbor */
+
+	/* bootstrap */
+	enum boot_state boot;
+	struct dtt_timer boot_timer;
+	uint64_t last_published, pass_minute;
+	unsigned pass_offset;
+	struct dtt_records_get *boot_get[2];
+	int boot_running;
+	size_t pass_records, pass_current;
+	size_t cand_count, cand_next;
+	struct dtt_tracker_peer cand[DTT_TRACKER_CANDIDATES_MAX];
+	struct bg_slot {
+		struct dtt_tracker_topic *t;
+		struct dtt_publish *op;
+	} bg[BG_PUBLISH_MAX];
+
+	/* workers */
+	struct dtt_timer pub_timer;
+	struct dtt_publish *pub;
+	struct merge bubble, overlap;
+};
+
+static void emit(struct dtt_tracker_topic *t, enum dtt_tracker_event ev, long arg)
+{
+	if (t->observer.event && !t->freeing)
+		t->observer.event(t->observer.ctx, ev, arg);
+}
+
+static uint64_t now_ms(const struct dtt_tracker_topic *t)
+{
+	return dtt_env_now_ms(t->env);
+}
+
+static const uint8_t *own_pk(const struct dtt_tracker_topic *t)
+{
+	return t->sk + 32;
+}
+
+static void arm_in(struct dtt_tracker_topic *t, struct dtt_timer *timer, uint64_t ms)
+{
+	dtt_timer_arm(t->timers, timer, now_ms(t) + ms);
+}
+
+static void arm_worker(struct dtt_tracker_topic *t, struct dtt_timer *timer,
+		       const struct dtt_tracker_worker_config *w)
+{
+	uint64_t base = w->base_ms < 1000 ? 1000 : w->base_ms;
+
+	arm_in(t, timer, base + dtt_env_uniform(t->env, w->jitter_ms));
+}
+
+/* --- record content: peers, hashes and the address trailer --- */
+
+static size_t make_content(struct dtt_tracker_topic *t, bool with_peers, uint8_t *out,
+			   size_t cap)
+{
+	struct dtt_gossip_content gc;
+	struct dtt_record_addrs addrs;
+	size_t np = 0, nh = 0;
+	int n;
+
+	memset(&gc, 0, sizeof(gc));
+	memset(&addrs, 0, sizeof(addrs));
+	if (with_peers) {
+		np = t->ops->neighbors(t->ops_ctx, gc.peers, DTT_RECORD_PEERS_MAX);
+		nh = t->ops->recent_hashes(t->ops_ctx, gc.hashes, DTT_RECORD_HASHES_MAX);
+		for (size_t i = 0; i < np && t->ops->peer_addr; i++)
+			addrs.has[1 + i] = t->ops->peer_addr(t->ops_ctx, gc.peers[i], &addrs.addr[1 + i]);
+	}
+	(void)nh;
+	if (t->ops->own_addr)
+		addrs.has[0] = t->ops->own_addr(t->ops_ctx, &addrs.addr[0]);
+	dtt_gossip_content_encode(&gc, out);
+	n = dtt_record_addrs_encode(&addrs, out + DTT_GOSSIP_CONTENT_BYTES,
+				    cap - DTT_GOSSIP_CONTENT_BYTES);
+	return DTT_GOSSIP_CONTENT_BYTES + (n > 0 ? (size_t)n : 0);
+}
+
+/* --- candidates --- */
+
+static bool is_neighbor(struct dtt_tracker_topic *t, const uint8_t id[32], uint8_t (*nb)[32],
+			size_t nb_count)
+{
+	(void)t;
+	for (size_t i = 0; i < nb_count; i++)
+		if (memcmp(nb[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Adds id (with the address the record gives, if any) unless it is ours, invalid, zero or
+ * already listed. */
+static void cand_add(struct dtt_tracker_peer *cand, size_t *count, size_t max,
+		     const struct dtt_tracker_topic *t, const uint8_t id[32],
+		     const struct dtt_record_addrs *addrs, int slot)
+{
+	struct dtt_tracker_peer *p;
+
+	if (dtt_is_zero32(id) || memcmp(id, own_pk(t), 32) == 0 || !dtt_ed25519_pk_is_valid(id))
+		return;
+	for (size_t i = 0; i < *count; i++) {
+		if (memcmp(cand[i].id, id, 32) == 0) {
+			if (!cand[i].has_addr && addrs->has[slot]) {
+				cand[i].has_addr = true;
+				cand[i].addr = addrs->addr[slot];
+			}
+			return;
+		}
+	}
+	if (*count == max)
+		return;
+	p = &cand[(*count)++];
+	memcpy(p->id, id, 32);
+	p->has_addr = addrs->has[slot];
+	if (p->has_addr)
+		p->addr = addrs->addr[slot];
+}
+
+static void shuffle_keep(struct dtt_tracker_topic *t, struct dtt_tracker_peer *c, size_t *n,
+			 size_t keep)
+{
+	for (size_t i = *n; i > 1; i--) {
+		size_t j = (size_t)dtt_env_uniform(t->env, i);
+		struct dtt_tracker_peer tmp = c[i - 1];
+
+		c[i - 1] = c[j];
+		c[j] = tmp;
+	}
+	if (*n > keep)
+		*n = keep;
+}
+
+/* --- publishing --- */
+
+static void bg_done(void *ctx, const struct dtt_publish_result *res);
+
+static void publish_event(struct dtt_tracker_topic *t, const struct dtt_publish_result *res)
+{
+	switch (res->outcome) {
+	case DTT_PUBLISH_PUT:
+		t->stats.published++;
+		emit(t, DTT_TRACKER_EV_PUBLISHED, (long)res->stored);
+		break;
+	case DTT_PUBLISH_SKIPPED_CAP:
+		t->stats.skipped_cap++;
+		emit(t, DTT_TRACKER_EV_PUBLISH_SKIPPED, (long)res->existing);
+		break;
+	case DTT_PUBLISH_FAILED:
+		t->stats.publish_failed++;
+		emit(t, DTT_TRACKER_EV_PUBLISH_FAILED, (long)res->attempts);
+		break;
+	case DTT_PUBLISH_CANCELED: break;
+	}
+}
+
+static int publish(struct dtt_tracker_topic *t, uint64_t minute, bool with_peers, long cached,
+		   struct dtt_publish **out, dtt_publish_done_cb done, void *ctx)
+{
+	uint8_t content[DTT_GOSSIP_CONTENT_BYTES + DTT_RECORD_ADDRS_BYTES_MAX];
+	struct dtt_publish_args a = {
+		.dht = t->dht,
+		.timers = t->timers,
+		.env = t->env,
+		.tk = &t->keys,
+		.memo = t->memo,
+		.cfg = &t->cfg.publish,
+		.minute = minute,
+		.node_sk = t->sk,
+		.content = content,
+		.content_len = make_content(t, with_peers, content, sizeof(content)),
+		.cached_existing = cached,
+	};
+	int err;
+
+	err = dtt_publish_start(out, &a, done, ctx);
+	if (!err) {
+		t->stats.publishes++;
+		if (cached < 0) {
+			t->stats.gets++;
+			emit(t, DTT_TRACKER_EV_DHT_GET, 0);
+		}
+		emit(t, DTT_TRACKER_EV_DHT_PUT, 0);
+	}
+	return err;
+}
+
+/* A bootstrap record (all-zero content, §7.3) for minute, in the background. */
+static void publish_background(struct dtt_tracker_topic *t, uint64_t minute, long cached)
+{
+	for (int i = 0; i < BG_PUBLISH_MAX; i++) {
+		struct bg_slot *slot = &t->bg[i];
+
+		if (slot->op)
+			continue;
+		slot->t = t;
+		if (publish(t, minute, false, cached, &slot->op, bg_done, slot))
+			slot->op = NULL;
+		return;
+	}
+}
+
+static void bg_done(void *ctx, const struct dtt_publish_result *res)
+{
+	struct bg_slot *slot = ctx;
+
+	slot->op = NULL;
+	publish_event(slot->t, res);
+}
+
+/* --- bootstrap (§7.3) --- */
+
+static void boot_pass(struct dtt_tracker_topic *t);
+static void workers_start(struct dtt_tracker_topic *t);
+
+static void boot_success(struct dtt_tracker_topic *t)
+{
+	t->boot = BOOT_DONE;
+	dtt_timer_cancel(t->timers, &t->boot_timer);
+	for (int i = 0; i < 2; i++)
+		if (t->boot_get[i])
+			dtt_records_get_cancel(t->boot_get[i]); /* boot_get_done clears it */
+	emit(t, DTT_TRACKER_EV_JOINED, (long)(now_ms(t) - t->started_ms));
+	workers_start(t);
+}
+
+static void maybe_publish_current(struct dtt_tracker_topic *t)
+{
+	long cached;
+
+	if (t->cfg.max_bootstrap_records == 0 || t->pass_minute == t->last_published)
+		return;
+	t->last_published = t->pass_minute;
+	/* with offset 0 the pass read the current minute: its count is the cache */
+	cached = t->pass_offset == 0 ? (long)t->pass_current : -1;
+	publish_background(t, t->pass_minute, cached);
+}
+
+static void pass_end(struct dtt_tracker_topic *t)
+{
+	if (t->pass_records == 0) {
+		maybe_publish_current(t);
+		t->boot = BOOT_WAIT;
+		arm_in(t, &t->boot_timer, t->cfg.no_peers_retry_ms);
+	} else {
+		t->boot = BOOT_CONFIRM;
+		arm_in(t, &t->boot_timer, t->cfg.join_confirmation_wait_ms);
+	}
+}
+
+/* Joins the next candidate, one at a time with a settle wait (§7.3 step 7). */
+static void walk_next(struct dtt_tracker_topic *t)
+{
+	while (t->cand_next < t->cand_count) {
+		struct dtt_tracker_peer *p = &t->cand[t->cand_next++];
+
+		if (t->ops->join(t->ops_ctx, p, 1) == 0) {
+			if (t->boot == BOOT_DONE)
+				return; /* the join answered at once */
+			t->boot = BOOT_SETTLE;
+			arm_in(t, &t->boot_timer, t->cfg.per_peer_join_settle_ms);
+			return;
+		}
+	}
+	t->boot = BOOT_QUERY;
+	if (t->boot_running == 0)
+		pass_end(t);
+}
+
+static void boot_record(void *ctx, const struct dtt_peer_record *r);
+static void boot_get_done(void *ctx, int status, size_t records);
+
+/* The two gets of a pass (minute cur - offset - 1 and cur - offset) share one handler; these
+ * trampolines tell them apart: the second one counts records of the current slot. */
+static void boot_record0(void *ctx, const struct dtt_peer_record *r)
+{
+	boot_record(ctx, r);
+}
+
+static void boot_record1(void *ctx, const struct dtt_peer_record *r)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	t->pass_current++;
+	boot_record(ctx, r);
+}
+
+static void boot_done0(void *ctx, int status, size_t records)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	t->boot_get[0] = NULL;
+	boot_get_done(ctx, status, records);
+}
+
+static void boot_done1(void *ctx, int status, size_t records)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	t->boot_get[1] = NULL;
+	boot_get_done(ctx, status, records);
+}
+
+static void boot_record(void *ctx, const struct dtt_peer_record *r)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	if (t->boot == BOOT_DONE)
+		return;
+	t->pass_records++;
+	cand_add(t->cand, &t->cand_count, DTT_TRACKER_CANDIDATES_MAX, t, r->pub_key, &r->addrs, 0);
+	for (int i = 0; i < DTT_RECORD_PEERS_MAX && r->has_content; i++)
+		cand_add(t->cand, &t->cand_count, DTT_TRACKER_CANDIDATES_MAX, t,
+			 r->content.peers[i], &r->addrs, 1 + i);
+	/* records are used as they stream in */
+	if (t->boot == BOOT_QUERY)
+		walk_next(t);
+}
+
+static void boot_get_done(void *ctx, int status, size_t records)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	(void)status;
+	(void)records;
+	t->boot_running--;
+	if (t->boot == BOOT_QUERY && t->boot_running == 0)
+		walk_next(t);
+}
+
+static void boot_pass(struct dtt_tracker_topic *t)
+{
+	uint64_t cur = dtt_env_unix_minute(t->env);
+	bool older = t->last_published == 0 && t->cfg.check_older_records_first_on_startup;
+	dtt_records_cb rec_cb[2] = {boot_record0, boot_record1};
+	dtt_records_done_cb done_cb[2] = {boot_done0, boot_done1};
+
+	if (t->joined) {
+		boot_success(t);
+		return;
+	}
+	t->stats.bootstrap_passes++;
+	t->pass_offset = older ? 1 : 0;
+	t->pass_minute = cur;
+	t->pass_records = t->pass_current = 0;
+	t->cand_count = t->cand_next = 0;
+	t->boot = BOOT_QUERY;
+	t->boot_running = 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t m = cur - t->pass_offset - 1 + (uint64_t)i;
+
+		if (dtt_records_get(&t->boot_get[i], t->dht, &t->keys, m, own_pk(t), t->memo,
+				    rec_cb[i], done_cb[i], t) == 0) {
+			t->boot_running++;
+			t->stats.gets++;
+			emit(t, DTT_TRACKER_EV_DHT_GET, 0);
+		} else {
+			t->boot_get[i] = NULL;
+		}
+	}
+	if (t->boot_running == 0)
+		pass_end(t); /* no room for a get now: count it as an empty pass */
+}
+
+static void boot_expired(struct dtt_timer *timer)
+{
+	struct dtt_tracker_topic *t = DTT_CONTAINER_OF(timer, struct dtt_tracker_topic, boot_timer);
+
+	if (t->joined) {
+		boot_success(t);
+		return;
+	}
+	switch (t->boot) {
+	case BOOT_SETTLE: walk_next(t); break;
+	case BOOT_CONFIRM:
+		maybe_publish_current(t);
+		t->boot = BOOT_WAIT;
+		arm_in(t, &t->boot_timer, t->cfg.discovery_poll_ms);
+		break;
+	case BOOT_WAIT: boot_pass(t); break;
+	case BOOT_QUERY:
+	case BOOT_DONE: break;
+	}
+}
+
+/* --- publisher (§7.4) --- */
+
+static void pub_done(void *ctx, const struct dtt_publish_result *res)
+{
+	struct dtt_tracker_topic *t = ctx;
+
+	t->pub = NULL;
+	publish_event(t, res);
+	if (res->outcome != DTT_PUBLISH_CANCELED)
+		arm_worker(t, &t->pub_timer, &t->cfg.publisher);
+}
+
+static void pub_expired(struct dtt_timer *timer)
+{
+	struct dtt_tracker_topic *t = DTT_CONTAINER_OF(timer, struct dtt_tracker_topic, pub_timer);
+
+	if (publish(t, dtt_env_unix_minute(t->env), true, -1, &t->pub, pub_done, t)) {
+		t->pub = NULL;
+		arm_worker(t, &t->pub_timer, &t->cfg.publisher); /* errors: the next tick comes */
+	}
+}
+
+/* --- merges (§7.5, §7.6) --- */
+
+static void merge_finish(struct merge *mg)
+{
+	struct dtt_tracker_topic *t = mg->t;
+	struct dtt_tracker_peer cand[DTT_TRACKER_CANDIDATES_MAX];
+	uint8_t nb[16][32], local[DTT_RECORD_HASHES_MAX][32];
+	size_t nb_count = t->ops->neighbors(t->ops_ctx, nb, 16), n = 0, keep;
+
+	if (mg->kind == MERGE_BUBBLE) {
+		keep = t->cfg.bubble_max_join_peers;
+		if (nb_count < t->cfg.bubble_min_neighbors) {
+			for (size_t r = 0; r < mg->records_count; r++) {
+				const struct dtt_peer_record *rec = &mg->records[r];
+
+				for (int i = 0; i < DTT_RECORD_PEERS_MAX && rec->has_content; i++) {
+					const uint8_t *p = rec->content.peers[i];
+
+					if (!is_neighbor(t, p, nb, nb_count) &&
+					    memcmp(p, rec->pub_key, 32) != 0)
+						cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t, p,
+							 &rec->addrs, 1 + i);
+				}
+				if (!is_neighbor(t, rec->pub_key, nb, nb_count))
+					cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t,
+						 rec->pub_key, &rec->addrs, 0);
+			}
+		}
+	} else {
+		size_t nl = t->ops->recent_hashes(t->ops_ctx, local, DTT_RECORD_HASHES_MAX);
+
+		keep = t->cfg.overlap_max_join_peers;
+		for (size_t r = 0; nl && r < mg->records_count; r++) {
+			const struct dtt_peer_record *rec = &mg->records[r];
+			bool any = false, overlap = false;
+
+			for (int h = 0; rec->has_content && h < DTT_RECORD_HASHES_MAX; h++) {
+				if (dtt_is_zero32(rec->content.hashes[h]))
+					continue;
+				any = true;
+				for (size_t l = 0; l < nl; l++)
+					overlap |= memcmp(local[l], rec->content.hashes[h], 32) == 0;
+			}
+			if (!any || overlap)
+				continue;
+			cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t, rec->pub_key, &rec->addrs, 0);
+			for (int i = 0; i < DTT_RECORD_PEERS_MAX; i++)
+				cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t,
+					 rec->content.peers[i], &rec->addrs, 1 + i);
+		}
+		/* current neighbours are not joined again */
+		for (size_t i = 0; i < n;) {
+			if (is_neighbor(t, cand[i].id, nb, nb_count))
+				cand[i] = cand[--n];
+			else
+				i++;
+		}
+	}
+	dtt_free(mg->records);
+	mg->records = NULL;
+	if (n) {
+		shuffle_keep(t, cand, &n, keep);
+		if (t->ops->join(t->ops_ctx, cand, n) == 0) {
+			if (mg->kind == MERGE_BUBBLE)
+				t->stats.bubble_joins += n;
+			else
+				t->stats.overlap_joins += n;
+			emit(t, mg->kind == MERGE_BUBBLE ? DTT_TRACKER_EV_MERGE_BUBBLE
+							 : DTT_TRACKER_EV_MERGE_OVERLAP,
+			     (long)n);
+		}
+	}
+	arm_worker(t, &mg->timer, mg->kind == MERGE_BUBBLE ? &t->cfg.bubble : &t->cfg.overlap);
+}
+
+static void merge_record(void *ctx, const struct dtt_peer_record *r)
+{
+	struct merge *mg = ctx;
+
+	for (size_t i = 0; i < mg->records_count; i++)
+		if (memcmp(mg->records[i].pub_key, r->pub_key, 32) == 0)
+			return; /* the union of both minutes, by publisher */
+	if (mg->records_count < DTT_TRACKER_RECORDS_MAX)
+		mg->records[mg->records_count++] = *r;
+}
+
+static void merge_get_done(struct merge *mg, int i, int status)
+{
+	mg->get[i] = NULL;
+	mg->running--;
+	if (status == DTT_ERR_CANCELED) {
+		if (mg->running == 0) {
+			dtt_free(mg->records);
+			mg->records = NULL;
+		}
+		return;
+	}
+	if (mg->running == 0)
+		merge_finish(mg);
+}
+
+static void merge_done0(void *ctx, int status, size_t records)
+{
+	(void)records;
+	merge_get_done(ctx, 0, status);
+}
+
+static void merge_done1(void *ctx, int status, size_t records)
+{
+	(void)records;
+	merge_get_done(ctx, 1, status);
+}
+
+static void merge_expired(struct dtt_timer *timer)
+{
+	struct merge *mg = DTT_CONTAINER_OF(timer, struct merge, timer);
+	struct dtt_tracker_topic *t = mg->t;
+	dtt_records_done_cb done[2] = {merge_done0, merge_done1};
+	uint64_t m = dtt_env_unix_minute(t->env);
+
+	if (mg->kind == MERGE_BUBBLE)
+		t->stats.bubble_ticks++;
+	else
+		t->stats.overlap_ticks++;
+	mg->records = dtt_alloc(DTT_TRACKER_RECORDS_MAX * sizeof(*mg->records));
+	mg->records_count = 0;
+	mg->running = 0;
+	for (int i = 0; mg->records && i < 2; i++) {
+		if (dtt_records_get(&mg->get[i], t->dht, &t->keys, m - 1 + (uint64_t)i, own_pk(t),
+				    t->memo, merge_record, done[i], mg) == 0) {
+			mg->running++;
+			t->stats.gets++;
+			emit(t, DTT_TRACKER_EV_DHT_GET, 0);
+		} else {
+			mg->get[i] = NULL;
+		}
+	}
+	if (mg->running == 0) {
+		/* an error aborts the tick (§7.5); the next one comes */
+		for (int i = 0; i < 2; i++)
+			if (mg->get[i])
+				dtt_records_get_cancel(mg->get[i]);
+		dtt_free(mg->records);
+		mg->records = NULL;
+		arm_worker(t, &mg->timer, mg->kind == MERGE_BUBBLE ? &t->cfg.bubble : &t->cfg.overlap);
+	}
+}
+
+static void workers_start(struct dtt_tracker_topic *t)
+{
+	if (t->cfg.publisher.enabled && t->cfg.max_bootstrap_records > 0)
+		arm_in(t, &t->pub_timer, t->cfg.publisher.initial_ms);
+	if (t->cfg.bubble.enabled)
+		arm_in(t, &t->bubble.timer, t->cfg.bubble.initial_ms);
+	if (t->cfg.overlap.enabled)
+		arm_in(t, &t->overlap.timer, t->cfg.overlap.initial_ms);
+}
+
+/* --- life cycle --- */
+
+struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_args *a)
+{
+	struct dtt_tracker_topic *t;
+	uint64_t m0;
+
+	if (!a->env || !a->timers || !a->dht || !a->keys || !a->node_sk || !a->ops ||
+	    !a->ops->join || !a->ops->neighbors || !a->ops->recent_hashes)
+		return NULL;
+	t = dtt_alloc(sizeof(*t));
+	if (!t)
+		return NULL;
+	t->env = a->env;
+	t->timers = a->timers;
+	t->dht = a->dht;
+	t->memo = a->memo;
+	if (a->cfg)
+		t->cfg = *a->cfg;
+	else
+		dtt_tracker_config_init(&t->cfg);
+	t->cfg.publish.max_records = t->cfg.max_bootstrap_records;
+	t->keys = *a->keys;
+	memcpy(t->sk, a->node_sk, 64);
+	t->ops = a->ops;
+	t->ops_ctx = a->ops_ctx;
+	if (a->observer)
+		t->observer = *a->observer;
+	t->started_ms = now_ms(t);
+	dtt_timer_init(&t->boot_timer, boot_expired);
+	dtt_timer_init(&t->pub_timer, pub_expired);
+	t->bubble.t = t->overlap.t = t;
+	t->bubble.kind = MERGE_BUBBLE;
+	t->overlap.kind = MERGE_OVERLAP;
+	dtt_timer_init(&t->bubble.timer, merge_expired);
+	dtt_timer_init(&t->overlap.timer, merge_expired);
+
+	if (t->cfg.publish_record_on_startup && t->cfg.max_bootstrap_records > 0) {
+		m0 = dtt_env_unix_minute(t->env);
+		if (!t->cfg.check_older_records_first_on_startup)
+			t->last_published = m0;
+		publish_background(t, m0, -1);
+	}
+	boot_pass(t);
+	return t;
+}
+
+void dtt_tracker_topic_free(struct dtt_tracker_topic *t)
+{
+	if (!t)
+		return;
+	t->freeing = true;
+	t->boot = BOOT_DONE;
+	dtt_timer_cancel(t->timers, &t->boot_timer);
+	dtt_timer_cancel(t->timers, &t->pub_timer);
+	dtt_timer_cancel(t->timers, &t->bubble.timer);
+	dtt_timer_cancel(t->timers, &t->overlap.timer);
+	for (int i = 0; i < 2; i++) {
+		if (t->boot_get[i])
+			dtt_records_get_cancel(t->boot_get[i]);
+		if (t->bubble.get[i])
+			dtt_records_get_cancel(t->bubble.get[i]);
+		if (t->overlap.get[i])
+			dtt_records_get_cancel(t->overlap.get[i]);
+	}
+	for (int i = 0; i < BG_PUBLISH_MAX; i++)
+		if (t->bg[i].op)
+			dtt_publish_cancel(t->bg[i].op);
+	if (t->pub)
+		dtt_publish_cancel(t->pub);
+	dtt_free(t->bubble.records);
+	dtt_free(t->overlap.records);
+	sodium_memzero(t->sk, sizeof(t->sk));
+	dtt_free(t);
+}
+
+void dtt_tracker_topic_on_neighbor(struct dtt_tracker_topic *t, bool up)
+{
+	if (up)
+		t->neighbors++;
+	else if (t->neighbors)
+		t->neighbors--;
+	if (!up || t->joined)
+		return;
+	t->joined = true;
+	if (t->boot != BOOT_DONE)
+		boot_success(t);
+}
+
+bool dtt_tracker_topic_is_joined(const struct dtt_tracker_topic *t)
+{
+	return t->joined;
+}
+
+const struct dtt_tracker_stats *dtt_tracker_topic_stats(const struct dtt_tracker_topic *t)
+{
+	return &t->stats;
+}
