@@ -22,5 +22,6 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cli_record(int argc, char **argv);
 int cli_dht(int argc, char **argv);
+int cli_join(int argc, char **argv);
 
 #endif

@@ -3,16 +3,29 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "cli.h"
 #include "err.h"
 
 static volatile sig_atomic_t *signal_flag;
+
+static void loop_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void loop_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dtt: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static void on_signal(int sig)
 {
@@ -41,20 +54,21 @@ int dtt_loop_init(struct dtt_loop *l, const struct dtt_addr *bind_addr,
 	int err;
 
 	memset(l, 0, sizeof(*l));
+	l->input_fd = -1;
 	err = dtt_posix_env_init(&l->pe, seed);
 	if (err) {
-		cli_error("cannot initialise libsodium");
+		loop_error("cannot initialise libsodium");
 		return err;
 	}
 	err = dtt_posix_env_bind(&l->pe, bind_addr);
 	if (err) {
-		cli_error("cannot bind UDP %s: %s", dtt_addr_str(bind_addr, s), strerror(errno));
+		loop_error("cannot bind UDP %s: %s", dtt_addr_str(bind_addr, s), strerror(errno));
 		return err;
 	}
 	dtt_posix_env_local(&l->pe, &l->local);
 	l->node = dtt_node_new(&l->pe.env, cfg);
 	if (!l->node) {
-		cli_error("out of memory");
+		loop_error("out of memory");
 		dtt_posix_env_deinit(&l->pe);
 		return DTT_ERR_NOMEM;
 	}
@@ -106,7 +120,8 @@ int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(v
 
 	while (!(stop && *stop)) {
 		uint64_t now = dtt_env_now_ms(env), next = dtt_node_next_deadline_ms(l->node);
-		struct pollfd pfd = {.fd = l->pe.fd, .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = l->pe.fd, .events = POLLIN},
+					{.fd = l->input_fd, .events = POLLIN}};
 		int timeout;
 
 		if (done && done(ctx))
@@ -121,12 +136,23 @@ int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(v
 			timeout = 1000; /* wake up now and then to notice signals on any libc */
 		else
 			timeout = (int)(next - now);
-		if (poll(&pfd, 1, timeout) > 0 && (pfd.revents & (POLLIN | POLLERR)))
-			drain(l);
+		if (poll(pfd, l->input_fd >= 0 ? 2 : 1, timeout) > 0) {
+			if (pfd[0].revents & (POLLIN | POLLERR))
+				drain(l);
+			if (l->input_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+				l->on_input(l->input_ctx);
+		}
 		if (dtt_env_now_ms(env) >= dtt_node_next_deadline_ms(l->node))
 			dtt_node_on_deadline(l->node);
 	}
 	return 0;
+}
+
+void dtt_loop_watch_input(struct dtt_loop *l, int fd, void (*on_input)(void *ctx), void *ctx)
+{
+	l->input_fd = fd;
+	l->on_input = on_input;
+	l->input_ctx = ctx;
 }
 
 int dtt_loop_parse_nodes(const char *list, struct dtt_addr *out, int max)
@@ -140,12 +166,12 @@ int dtt_loop_parse_nodes(const char *list, struct dtt_addr *out, int max)
 		if (!*tok)
 			continue;
 		if (n == max) {
-			cli_error("--bootstrap: at most %d nodes", max);
+			loop_error("--bootstrap: at most %d nodes", max);
 			free(copy);
 			return -1;
 		}
 		if (dtt_posix_resolve(&out[n], tok)) {
-			cli_error("--bootstrap: cannot resolve '%s' (expected HOST:PORT)", tok);
+			loop_error("--bootstrap: cannot resolve '%s' (expected HOST:PORT)", tok);
 			free(copy);
 			return -1;
 		}

@@ -1,5 +1,7 @@
 /* loop.h - the POSIX poll loop around one dtt_node: recvfrom -> on_datagram, timeout ->
- * on_deadline, until a stop flag, a completion predicate or a deadline. */
+ * on_deadline, until a stop flag, a completion predicate or a deadline. Library dtt_posix
+ * (with posix_env.h): what dtt-node and the examples run a node on. Errors are printed to
+ * stderr prefixed with "dtt: ". */
 #ifndef DTT_NODE_LOOP_H
 #define DTT_NODE_LOOP_H
 
@@ -13,6 +15,9 @@ struct dtt_loop {
 	struct dtt_posix_env pe;
 	struct dtt_node *node;
 	struct dtt_addr local; /* the bound address */
+	int input_fd;          /* an extra descriptor to watch (stdin), or -1 */
+	void (*on_input)(void *ctx);
+	void *input_ctx;
 };
 
 /* Binds the UDP socket and creates the node. seed NULL for real randomness. Prints its own
@@ -26,6 +31,10 @@ void dtt_loop_deinit(struct dtt_loop *l);
  * deadline ended it. */
 int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(void *ctx),
 		 void *ctx, uint64_t deadline_ms);
+
+/* Also watches fd for input: on_input(ctx) runs when it is readable (or at end of file);
+ * fd -1 stops watching. */
+void dtt_loop_watch_input(struct dtt_loop *l, int fd, void (*on_input)(void *ctx), void *ctx);
 
 /* SIGINT and SIGTERM set *flag (and nothing else). */
 void dtt_loop_catch_signals(volatile sig_atomic_t *flag);

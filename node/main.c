@@ -17,6 +17,7 @@ static const char usage[] =
 	"commands:\n"
 	"  record seal|open|slot   seal, open and inspect DTT 0.3.x topic records\n"
 	"  dht serve|get|put       run a mainline DHT node; get and put BEP 44 mutable items\n"
+	"  join                    join a gossip topic: discover members, broadcast stdin\n"
 	"  help                    this text\n"
 	"  version                 print the version\n"
 	"\n"
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 		return cli_record(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "dht"))
 		return cli_dht(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "join"))
+		return cli_join(argc - 1, argv + 1);
 	cli_error("unknown command '%s' (try 'dtt-node --help')", argv[1]);
 	return CLI_EXIT_USAGE;
 }

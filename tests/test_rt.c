@@ -558,6 +558,152 @@ static void test_rt_closest_matches_brute_force(void **state)
 	dtt_rt_deinit(&rt);
 }
 
+/* ---- dtt_rt_closest against a full sort, over many tables, targets and n ---- */
+
+#define RAND_ALL_MAX 12000
+
+struct ref_entry {
+	uint8_t dist[20];
+	struct dtt_rt_node node;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct ref_entry *)a)->dist, ((const struct ref_entry *)b)->dist, 20);
+}
+
+/* The reference: every eligible contact (dtt_rt_export hands out exactly those: confirmed,
+ * not bad, in a bucket), ranked by the XOR distance as 20 big-endian bytes, cut at n. */
+static size_t closest_reference(const struct dtt_rt *rt, const uint8_t *target,
+				struct ref_entry *ref, struct dtt_rt_node *scratch)
+{
+	size_t n = dtt_rt_export(rt, scratch, RAND_ALL_MAX);
+
+	assert_true(n < RAND_ALL_MAX);
+	for (size_t i = 0; i < n; i++) {
+		for (int b = 0; b < 20; b++)
+			ref[i].dist[b] = scratch[i].id[b] ^ target[b];
+		ref[i].node = scratch[i];
+	}
+	qsort(ref, n, sizeof(ref[0]), ref_cmp);
+	return n;
+}
+
+/* Copies the first `bits` bits of src into dst. */
+static void keep_prefix(uint8_t *dst, const uint8_t *src, size_t bits)
+{
+	for (size_t b = 0; b < bits && b < 160; b++) {
+		uint8_t m = (uint8_t)(0x80 >> (b % 8));
+
+		dst[b / 8] = (uint8_t)((dst[b / 8] & ~m) | (src[b / 8] & m));
+	}
+}
+
+static void test_rt_closest_equals_full_sort_on_random_tables(void **state)
+{
+	static const uint8_t ks[] = {1, 2, 3, 8, 8, 20, 64};
+	static const uint8_t bmax[] = {1, 2, 5, 17, 160, 160, 160};
+	static const size_t ns[] = {1, 2, 3, 7, 8, 9, 16, 20, 33, 64, 200};
+	static struct dtt_rt_node scratch[RAND_ALL_MAX], out[256];
+	static struct ref_entry ref[RAND_ALL_MAX];
+	struct fake_env fe;
+	size_t compared = 0, deep = 0, partial = 0;
+
+	(void)state;
+	fake_env_init(&fe, 2024, T0, 0);
+	for (int table = 0; table < 42; table++) {
+		struct dtt_rt_config cfg;
+		struct dtt_rt rt;
+		uint8_t me[20], id[20], target[20];
+		unsigned inserts = 50 + (unsigned)dtt_rng_uniform(&fe.rng, 1500);
+		uint64_t now = T0;
+
+		dtt_rt_config_init(&cfg);
+		cfg.k = ks[table % 7];
+		cfg.buckets_max = bmax[(table / 7) % 7];
+		cfg.replacements_max = (uint8_t)(table % 4);
+		cfg.fails_bad = (uint8_t)(1 + table % 3);
+		cfg.contacts_max = table % 5 == 4 ? 100 : (uint32_t)cfg.k * cfg.buckets_max;
+		dtt_env_random(&fe.env, me, 20);
+		assert_int_equal(dtt_rt_init(&rt, &cfg, me, now), 0);
+		for (unsigned i = 0; i < inserts; i++) {
+			struct dtt_addr a = addr_n(i);
+			struct dtt_rt_node ping;
+			uint64_t r = dtt_rng_next(&fe.rng);
+			size_t pre;
+
+			dtt_env_random(&fe.env, id, 20);
+			/* share a random prefix with our id, so that deep buckets fill */
+			pre = (size_t)(dtt_rng_uniform(&fe.rng, 2) ? r % 40 : r % 161);
+			keep_prefix(id, me, pre);
+			now += r % 3000;
+			/* a third only query us (never confirmed: not eligible) */
+			if (dtt_rt_on_heard(&rt, id, &a, now, (r >> 20) % 3 != 0, &ping) &&
+			    (r >> 24) % 2) {
+				/* half the pings fail, some repeatedly: bad contacts */
+				for (unsigned f = 0; f < 1 + (r >> 28) % 3; f++)
+					dtt_rt_on_timeout(&rt, ping.id, &ping.addr, now, &ping);
+			}
+			if ((r >> 32) % 17 == 0) {
+				/* a confirmed contact times out, maybe up to bad */
+				size_t m = dtt_rt_export(&rt, scratch, RAND_ALL_MAX);
+
+				if (m) {
+					struct dtt_rt_node *c = &scratch[(r >> 40) % m];
+
+					for (unsigned f = 0; f < 1 + (r >> 48) % 3; f++)
+						dtt_rt_on_timeout(&rt, c->id, &c->addr, now, &ping);
+				}
+			}
+		}
+		deep += dtt_rt_bucket_count(&rt) > 8;
+		for (int t = 0; t < 60; t++) {
+			size_t all, want, got, m;
+			uint64_t r = dtt_rng_next(&fe.rng);
+
+			dtt_env_random(&fe.env, target, 20);
+			switch (t % 6) {
+			case 0: break;					 /* anywhere */
+			case 1: keep_prefix(target, me, r % 161); break; /* near us */
+			case 2: memcpy(target, me, 20); break;		 /* our id */
+			case 3:						 /* a contact */
+			case 4:						 /* near one */
+				m = dtt_rt_export(&rt, scratch, RAND_ALL_MAX);
+				if (m) {
+					memcpy(target, scratch[(r >> 8) % m].id, 20);
+					if (t % 6 == 4)
+						target[19] ^= (uint8_t)(1 + (r >> 40) % 255);
+				}
+				break;
+			default: memset(target, (t / 6) % 2 ? 0xff : 0x00, 20); break;
+			}
+			all = closest_reference(&rt, target, ref, scratch);
+			for (size_t ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
+				want = ns[ni] < all ? ns[ni] : all;
+				memset(out, 0xee, sizeof(out));
+				got = dtt_rt_closest(&rt, target, out, ns[ni]);
+				assert_int_equal(got, want);
+				for (size_t i = 0; i < got; i++) {
+					assert_memory_equal(out[i].id, ref[i].node.id, 20);
+					assert_true(dtt_addr_eq(&out[i].addr, &ref[i].node.addr));
+				}
+				/* nothing written past the count */
+				for (size_t i = got; i < ns[ni] && i < 256; i++)
+					assert_int_equal(out[i].id[0], 0xee);
+				partial += got < all;
+				compared++;
+			}
+			assert_int_equal(dtt_rt_closest(&rt, target, out, 0), 0);
+		}
+		dtt_rt_deinit(&rt);
+		/* a deinitialised table has nothing to hand out */
+		assert_int_equal(dtt_rt_closest(&rt, target, out, 8), 0);
+	}
+	assert_int_equal(compared, 42 * 60 * 11);
+	assert_true(deep >= 20);	     /* many tables split deeply */
+	assert_true(partial > compared / 2); /* mostly the top-n of a larger table */
+}
+
 static bool in_bucket_range(const uint8_t *id, size_t bucket, bool last)
 {
 	size_t cpl = 0;
@@ -784,6 +930,7 @@ int main(void)
 	    cmocka_unit_test(test_rt_good_contact_keeps_its_address),
 	    cmocka_unit_test(test_rt_closest_ordering_exact),
 	    cmocka_unit_test(test_rt_closest_matches_brute_force),
+	    cmocka_unit_test(test_rt_closest_equals_full_sort_on_random_tables),
 	    cmocka_unit_test(test_rt_refresh_due_after_15_min),
 	    cmocka_unit_test(test_rt_refresh_targets_deep_buckets),
 	    cmocka_unit_test(test_rt_bucket_and_contact_caps),

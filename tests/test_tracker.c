@@ -81,7 +81,7 @@ static void link_up(struct member *a, struct member *b)
 }
 
 /* The overlay: a join reaches the peer if it exists and accepts; then both are neighbours. */
-static int ov_join(void *ctx, const struct dtt_tracker_peer *peers, size_t n)
+static int ov_join(void *ctx, const struct dtt_gossip_peer *peers, size_t n)
 {
 	struct member *me = ctx;
 

@@ -151,6 +151,7 @@ struct dtt_dht *dtt_dht_new(const struct dtt_env *env, struct dtt_timers *timers
 		goto err_free;
 	dht->env = env;
 	dht->timers = timers;
+	dht->cfg.store.verify_memo = dht->cfg.verify_memo;
 	now = dtt_env_now_ms(env);
 	dtt_env_random(env, dht->id, sizeof(dht->id));
 	if (dtt_rt_init(&dht->rt, &dht->cfg.rt, dht->id, now))

@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dtt_verify_memo; /* verify_memo.h */
+
 #define DTT_DHT_ID_BYTES	  20
 #define DTT_DHT_QUERY_TIMEOUT_MS  2000
 #define DTT_DHT_ALPHA		  3
@@ -78,6 +80,11 @@ struct dtt_dht_config {
 				     * own id this often (0: only the 15 min bucket refresh) */
 	struct dtt_rt_config rt;    /* routing table (its k is independent of the lookup k) */
 	struct dtt_store_config store; /* BEP 44 items: lifetime, bound, equal-seq policy, rate */
+	/* Borrowed, optional (default NULL: verify every signature): a memo of BEP 44 signature
+	 * checks (verify_memo.h) used for the puts we store and the values our gets receive;
+	 * must outlive the dht. It changes no outcome, only the cost, so the simulator hands
+	 * one to all its nodes. dtt_dht_new copies it into store.verify_memo. */
+	struct dtt_verify_memo *verify_memo;
 };
 
 /* Fills cfg with the defaults above and the rt/store defaults of their headers. */

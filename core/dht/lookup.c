@@ -21,6 +21,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
+#include "verify_memo.h"
 
 #define REPLY_NODES_TAKE 16 /* nodes taken from one reply, per family */
 
@@ -404,7 +405,8 @@ static void op_take_value(struct dht_op *op, const struct dtt_addr *from,
 		dht->stats.dropped[DTT_DHT_DROP_VALUES_FULL]++;
 		return;
 	}
-	if (dtt_bep44_verify(m->sig, m->k, op->salt, op->salt_len, m->seq, m->v, m->v_len)) {
+	if (dtt_verify_memo_check(dht->cfg.verify_memo, m->sig, m->k, op->salt, op->salt_len,
+				  m->seq, m->v, m->v_len)) {
 		dht->stats.dropped[DTT_DHT_DROP_BAD_ITEM]++;
 		return;
 	}

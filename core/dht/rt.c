@@ -455,33 +455,70 @@ static bool closest_eligible(const struct dtt_rt *rt, const struct contact *c)
 	return (c->flags & F_REPLIED) && c->fails < rt->cfg.fails_bad;
 }
 
+/* Appends the eligible contacts of bucket b to out[0, count), the appended part sorted
+ * nearest first, and cuts at n. Everything already in out is nearer than anything in b (see
+ * dtt_rt_closest), so only this bucket's entries are compared. Returns the new count. */
+static size_t closest_take(const struct dtt_rt *rt, const struct rt_bucket *b,
+			   const uint8_t *target, struct dtt_rt_node *out, size_t count, size_t n)
+{
+	const size_t base = count;
+
+	for (size_t i = 0; i < b->count; i++) {
+		const struct contact *c = &b->c[i];
+		size_t pos;
+
+		if (!closest_eligible(rt, c))
+			continue;
+		/* Insertion into the sorted tail; ids are unique, so no ties. */
+		pos = count;
+		while (pos > base && dtt_rt_distance_cmp(target, c->id, out[pos - 1].id) < 0)
+			pos--;
+		if (pos >= n)
+			continue;
+		if (count < n)
+			count++;
+		memmove(&out[pos + 1], &out[pos], (count - 1 - pos) * sizeof(out[0]));
+		to_node(&out[pos], c);
+	}
+	return count;
+}
+
+/* Bit i (0 = most significant) of a XOR b. */
+static unsigned xor_bit(const uint8_t *a, const uint8_t *b, size_t i)
+{
+	return ((unsigned)(a[i / 8] ^ b[i / 8]) >> (7 - i % 8)) & 1u;
+}
+
+/* Walks the buckets nearest first instead of sorting the whole table. With D = own ^ target,
+ * a contact x of bucket j < last has x ^ own = 0...01?... (first set bit j), so its distance
+ * x ^ target = D ^ (x ^ own) agrees with D above bit j, has bit j = !D[j], and anything
+ * below. The last bucket's distances agree with D on bits 0..last-1. Each bucket is thus one
+ * prefix interval of the distance space, and the intervals are ordered by their first
+ * differing bit: bucket j comes before every deeper bucket (and the last) when D[j] = 1,
+ * after them when D[j] = 0. Nearest first: the buckets j with D[j] = 1 by increasing j (the
+ * first is the target's own bucket), the last bucket, then the buckets j with D[j] = 0 by
+ * decreasing j. A bucket's contacts are all nearer than the next bucket's, so the walk stops
+ * once n contacts are taken at a bucket boundary, and the result is exactly that of a full
+ * sort (test_rt checks it against one). */
 size_t dtt_rt_closest(const struct dtt_rt *rt, const uint8_t target[static DTT_RT_ID_BYTES],
 		      struct dtt_rt_node *out, size_t n)
 {
-	size_t count = 0;
+	size_t last, count = 0;
 
-	if (n == 0)
+	if (n == 0 || rt->buckets_count == 0)
 		return 0;
-	for (size_t bi = 0; bi < rt->buckets_count; bi++) {
-		const struct rt_bucket *b = rt->buckets[bi];
-
-		for (size_t i = 0; i < b->count; i++) {
-			const struct contact *c = &b->c[i];
-			size_t pos;
-
-			if (!closest_eligible(rt, c))
-				continue;
-			/* Insertion into the sorted prefix; ids are unique, so no ties. */
-			pos = count;
-			while (pos > 0 && dtt_rt_distance_cmp(target, c->id, out[pos - 1].id) < 0)
-				pos--;
-			if (pos >= n)
-				continue;
-			if (count < n)
-				count++;
-			memmove(&out[pos + 1], &out[pos], (count - 1 - pos) * sizeof(out[0]));
-			to_node(&out[pos], c);
-		}
+	last = rt->buckets_count - 1;
+	for (size_t j = 0; j < last; j++) {
+		if (!xor_bit(rt->own_id, target, j))
+			continue;
+		count = closest_take(rt, rt->buckets[j], target, out, count, n);
+		if (count == n)
+			return count;
+	}
+	count = closest_take(rt, rt->buckets[last], target, out, count, n);
+	for (size_t j = last; j-- > 0 && count < n;) {
+		if (!xor_bit(rt->own_id, target, j))
+			count = closest_take(rt, rt->buckets[j], target, out, count, n);
 	}
 	return count;
 }

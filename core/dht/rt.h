@@ -157,7 +157,9 @@ bool dtt_rt_on_timeout(struct dtt_rt *rt, const uint8_t id[static DTT_RT_ID_BYTE
 
 /* Writes up to n contacts closest to target (XOR, big-endian), nearest first, into out:
  * only contacts in buckets (not caches) that have replied at least once and are not bad.
- * Returns the count written. */
+ * Returns the count written. Visits the buckets nearest first (each bucket is one interval
+ * of distances from target) and stops at the first bucket boundary with n taken, so it
+ * costs a few buckets, not the whole table. */
 size_t dtt_rt_closest(const struct dtt_rt *rt, const uint8_t target[static DTT_RT_ID_BYTES],
 		      struct dtt_rt_node *out, size_t n);
 

@@ -49,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dtt_verify_memo; /* verify_memo.h */
+
 #define DTT_DHT_ITEM_LIFETIME_MS      (2 * 60 * 60 * 1000) /* BEP 44: MAY expire after 2 h */
 #define DTT_STORE_ITEMS_MAX_DEFAULT   700		   /* libtorrent's dht_max_dht_items */
 #define DTT_STORE_SOURCES_MAX_DEFAULT 256
@@ -74,6 +76,9 @@ struct dtt_store_config {
 	uint32_t rate_per_s;	   /* token refill per second per source */
 	uint32_t burst;		   /* bucket depth, >= 1 when sources_max > 0 */
 	bool rate_exempt_loopback; /* 127/8 and ::1 are never limited (local test swarms) */
+	/* Borrowed, optional: the memo that answers step 4 for signatures checked before
+	 * (verify_memo.h); NULL verifies every time. A dht sets it from its own config. */
+	struct dtt_verify_memo *verify_memo;
 };
 
 /* A mutable put's arguments, all borrowed. v is the verbatim bencoded value. */

@@ -1,16 +1,75 @@
-/* node.c - one node: env + timers + DHT, demultiplexing the node's single UDP port. */
+/* node.c - one node: env + timers + DHT + gossip + topic trackers on one UDP port, and the
+ * application API of dtt.h. */
 #include "node.h"
 
+#include <string.h>
+#include <sodium.h>
+
 #include "alloc.h"
+#include "dtt.h"
+#include "err.h"
+
+struct dtt_topic {
+	struct dtt_node *node;
+	uint8_t id[DTT_TOPIC_ID_BYTES];
+	struct dtt_tracker_topic *tracker;
+	struct dtt_topic_callbacks cb;
+	void *ctx;
+};
 
 void dtt_node_config_init(struct dtt_node_config *cfg)
 {
+	memset(cfg, 0, sizeof(*cfg));
 	dtt_dht_config_init(&cfg->dht);
+	dtt_links_config_init(&cfg->links);
+	dtt_gossip_config_init(&cfg->gossip);
+	cfg->memo_entries = 256;
+}
+
+static struct dtt_topic *find_topic(struct dtt_node *node, const uint8_t id[32])
+{
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
+		if (node->topics[i] && memcmp(node->topics[i]->id, id, 32) == 0)
+			return node->topics[i];
+	return NULL;
+}
+
+static void on_gossip_event(void *ctx, const struct dtt_gossip_event *ev)
+{
+	struct dtt_node *node = ctx;
+	struct dtt_topic *t = find_topic(node, ev->topic);
+
+	if (!t) {
+		if (node->gossip_observer)
+			node->gossip_observer(node->gossip_observer_ctx, ev);
+		return;
+	}
+	switch (ev->type) {
+	case DTT_GOSSIP_EV_JOINED:
+		if (t->cb.joined)
+			t->cb.joined(t->ctx);
+		break;
+	case DTT_GOSSIP_EV_NEIGHBOR_UP:
+		dtt_tracker_topic_on_neighbor(t->tracker, true);
+		if (t->cb.neighbor_up)
+			t->cb.neighbor_up(t->ctx, ev->peer);
+		break;
+	case DTT_GOSSIP_EV_NEIGHBOR_DOWN:
+		dtt_tracker_topic_on_neighbor(t->tracker, false);
+		if (t->cb.neighbor_down)
+			t->cb.neighbor_down(t->ctx, ev->peer, ev->reason);
+		break;
+	case DTT_GOSSIP_EV_RECEIVED:
+		if (t->cb.message)
+			t->cb.message(t->ctx, ev->content, ev->len, ev->peer, ev->round);
+		break;
+	}
 }
 
 struct dtt_node *dtt_node_new(const struct dtt_env *env, const struct dtt_node_config *cfg)
 {
 	struct dtt_node_config defaults;
+	uint8_t seed[32], pk[32];
 	struct dtt_node *node;
 
 	if (!cfg) {
@@ -22,19 +81,54 @@ struct dtt_node *dtt_node_new(const struct dtt_env *env, const struct dtt_node_c
 		return NULL;
 	node->env = env;
 	dtt_timers_init(&node->timers);
+	if (cfg->has_identity)
+		memcpy(seed, cfg->identity_seed, sizeof(seed));
+	else
+		dtt_env_random(env, seed, sizeof(seed));
+	dtt_ed25519_seed_keypair(pk, node->sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+	node->has_announce = cfg->has_announce;
+	node->announce = cfg->announce;
+	/* a memo of its own is allocated when the node joins its first topic: a plain DHT node
+	 * (most of a simulation) never needs one */
+	node->memo = cfg->shared_memo;
+	node->memo_entries = cfg->memo_entries;
 	node->dht = dtt_dht_new(env, &node->timers, &cfg->dht);
-	if (!node->dht) {
-		dtt_free(node);
-		return NULL;
-	}
+	if (!node->dht)
+		goto err_free;
+	node->gossip = dtt_gossip_new_links(env, &node->timers, node->sk, &cfg->links, &cfg->gossip,
+					    on_gossip_event, node);
+	if (!node->gossip)
+		goto err_dht;
 	return node;
+
+err_dht:
+	dtt_dht_free(node->dht);
+err_free:
+	sodium_memzero(node->sk, sizeof(node->sk));
+	dtt_free(node);
+	return NULL;
+}
+
+static void topic_free(struct dtt_topic *t)
+{
+	dtt_tracker_topic_free(t->tracker);
+	dtt_free(t);
 }
 
 void dtt_node_free(struct dtt_node *node)
 {
 	if (!node)
 		return;
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++) {
+		if (node->topics[i])
+			topic_free(node->topics[i]);
+		node->topics[i] = NULL;
+	}
+	dtt_gossip_free(node->gossip);
 	dtt_dht_free(node->dht);
+	dtt_record_memo_deinit(&node->own_memo);
+	sodium_memzero(node->sk, sizeof(node->sk));
 	dtt_free(node);
 }
 
@@ -50,7 +144,11 @@ void dtt_node_on_datagram(struct dtt_node *node, const struct dtt_addr *from, co
 		dtt_dht_on_datagram(node->dht, from, buf, len);
 		return;
 	}
-	node->stats.dropped[DTT_NODE_DROP_NOT_KRPC]++;
+	if (dtt_links_is_frame(buf, len)) {
+		dtt_gossip_on_datagram(node->gossip, from, buf, len);
+		return;
+	}
+	node->stats.dropped[DTT_NODE_DROP_UNKNOWN]++;
 }
 
 void dtt_node_on_deadline(struct dtt_node *node)
@@ -61,4 +159,189 @@ void dtt_node_on_deadline(struct dtt_node *node)
 uint64_t dtt_node_next_deadline_ms(const struct dtt_node *node)
 {
 	return dtt_timers_next_ms(&node->timers);
+}
+
+void dtt_node_set_gossip_observer(struct dtt_node *node, dtt_gossip_event_cb cb, void *ctx)
+{
+	node->gossip_observer = cb;
+	node->gossip_observer_ctx = ctx;
+}
+
+void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr)
+{
+	node->has_announce = true;
+	node->announce = *addr;
+}
+
+/* --- dtt.h --- */
+
+void dtt_topic_id_from_name(struct dtt_topic_id *id, const char *name)
+{
+	dtt_topic_hash(id->bytes, name, strlen(name));
+}
+
+void dtt_topic_id_from_hash(struct dtt_topic_id *id, const uint8_t hash[DTT_TOPIC_ID_BYTES])
+{
+	memcpy(id->bytes, hash, DTT_TOPIC_ID_BYTES);
+}
+
+/* The tracker's view of the topic's swarm. */
+static int swarm_join(void *ctx, const struct dtt_gossip_peer *peers, size_t n)
+{
+	struct dtt_topic *t = ctx;
+
+	return dtt_gossip_join(t->node->gossip, t->id, peers, n);
+}
+
+static size_t swarm_neighbors(void *ctx, uint8_t (*out)[32], size_t max)
+{
+	struct dtt_topic *t = ctx;
+
+	return dtt_gossip_neighbors(t->node->gossip, t->id, out, max);
+}
+
+static size_t swarm_recent_hashes(void *ctx, uint8_t (*out)[32], size_t max)
+{
+	struct dtt_topic *t = ctx;
+
+	return dtt_gossip_recent_hashes(t->node->gossip, t->id, out, max);
+}
+
+static bool swarm_own_addr(void *ctx, struct dtt_addr *out)
+{
+	struct dtt_topic *t = ctx;
+
+	if (!t->node->has_announce)
+		return false;
+	*out = t->node->announce;
+	return true;
+}
+
+static bool swarm_peer_addr(void *ctx, const uint8_t peer[32], struct dtt_addr *out)
+{
+	struct dtt_topic *t = ctx;
+	struct dtt_links *l = dtt_gossip_links(t->node->gossip);
+
+	return l && dtt_links_addr(l, peer, out) == 0;
+}
+
+static const struct dtt_tracker_swarm_ops swarm_ops = {
+	.join = swarm_join,
+	.neighbors = swarm_neighbors,
+	.recent_hashes = swarm_recent_hashes,
+	.own_addr = swarm_own_addr,
+	.peer_addr = swarm_peer_addr,
+};
+
+static void on_tracker_event(void *ctx, enum dtt_tracker_event ev, long arg)
+{
+	struct dtt_topic *t = ctx;
+
+	if (t->cb.tracker)
+		t->cb.tracker(t->ctx, ev, arg);
+}
+
+int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
+			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out)
+{
+	struct dtt_tracker_observer obs = {.event = on_tracker_event};
+	struct dtt_topic_keys keys;
+	struct dtt_topic *t;
+	int slot = -1, err;
+
+	if (!pub || (!pub->secret && pub->secret_len))
+		return DTT_ERR_INVALID;
+	if (find_topic(node, pub->topic.bytes))
+		return DTT_ERR_EXISTS;
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX && slot < 0; i++)
+		if (!node->topics[i])
+			slot = i;
+	if (slot < 0)
+		return DTT_ERR_FULL;
+	if (!node->memo) {
+		if (dtt_record_memo_init(&node->own_memo, node->memo_entries))
+			return DTT_ERR_NOMEM;
+		node->memo = &node->own_memo;
+	}
+	t = dtt_alloc(sizeof(*t));
+	if (!t)
+		return DTT_ERR_NOMEM;
+	t->node = node;
+	memcpy(t->id, pub->topic.bytes, sizeof(t->id));
+	if (cb)
+		t->cb = *cb;
+	t->ctx = ctx;
+	err = dtt_gossip_join(node->gossip, t->id, NULL, 0); /* a member that accepts joins */
+	if (err) {
+		dtt_free(t);
+		return err;
+	}
+	memcpy(keys.topic, t->id, sizeof(keys.topic));
+	dtt_secret_hash(keys.secret_hash, pub->secret, pub->secret_len);
+	keys.rotation = pub->rotation;
+	obs.ctx = t;
+	node->topics[slot] = t; /* before the tracker starts: its events find the topic */
+	{
+		struct dtt_tracker_topic_args a = {
+			.env = node->env,
+			.timers = &node->timers,
+			.dht = node->dht,
+			.memo = node->memo,
+			.cfg = pub->config,
+			.keys = &keys,
+			.node_sk = node->sk,
+			.ops = &swarm_ops,
+			.ops_ctx = t,
+			.observer = &obs,
+		};
+
+		t->tracker = dtt_tracker_topic_new(&a);
+	}
+	sodium_memzero(&keys, sizeof(keys));
+	if (!t->tracker) {
+		node->topics[slot] = NULL;
+		dtt_gossip_leave(node->gossip, t->id);
+		dtt_free(t);
+		return DTT_ERR_NOMEM;
+	}
+	if (out)
+		*out = t;
+	return 0;
+}
+
+int dtt_topic_broadcast(struct dtt_topic *t, const uint8_t *buf, size_t len)
+{
+	return dtt_gossip_broadcast(t->node->gossip, t->id, buf, len, NULL);
+}
+
+int dtt_topic_broadcast_neighbors(struct dtt_topic *t, const uint8_t *buf, size_t len)
+{
+	return dtt_gossip_broadcast_neighbors(t->node->gossip, t->id, buf, len);
+}
+
+bool dtt_topic_is_joined(const struct dtt_topic *t)
+{
+	return dtt_gossip_is_joined(t->node->gossip, t->id);
+}
+
+size_t dtt_topic_neighbors(const struct dtt_topic *t, uint8_t (*out)[DTT_PEER_ID_BYTES],
+			   size_t max)
+{
+	return dtt_gossip_neighbors(t->node->gossip, t->id, out, max);
+}
+
+const struct dtt_tracker_stats *dtt_topic_tracker_stats(const struct dtt_topic *t)
+{
+	return dtt_tracker_topic_stats(t->tracker);
+}
+
+void dtt_topic_leave(struct dtt_topic *t)
+{
+	struct dtt_node *node = t->node;
+
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
+		if (node->topics[i] == t)
+			node->topics[i] = NULL;
+	dtt_gossip_leave(node->gossip, t->id);
+	topic_free(t);
 }

@@ -1,30 +1,51 @@
 /* node.h - one dtt node: the env, the core's timers and the protocol layers that share one UDP
- * port. The public entry points of the sans-IO core:
+ * port — the DHT (dht.h), the gossip layer over authenticated links (gossip.h) and the topic
+ * trackers (topic.h). The public entry points of the sans-IO core:
  *
- *   dtt_node_on_datagram    a datagram arrived on the node's port;
- *   dtt_node_on_deadline    the backend's clock reached dtt_node_next_deadline_ms;
+ *   dtt_node_on_datagram       a datagram arrived on the node's port;
+ *   dtt_node_on_deadline       the backend's clock reached dtt_node_next_deadline_ms;
  *   dtt_node_next_deadline_ms  when to wake the node next (UINT64_MAX: nothing due).
  *
- * A datagram starting with 'd' is KRPC (bencode, the DHT); anything else belongs to the gossip
- * layer, which has its own magic/version byte. The core is single-threaded: every call on a
+ * A datagram starting with 'd' is KRPC (bencode, the DHT); one whose first byte is a link frame
+ * type (link.h) belongs to the gossip layer; anything else is dropped and counted. Topics are
+ * joined through the application API in dtt.h. The core is single-threaded: every call on a
  * node, and every callback it makes, happens on the caller's thread, one at a time.
  */
 #ifndef DTT_NODE_NODE_H
 #define DTT_NODE_NODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dht.h"
 #include "env.h"
+#include "gossip.h"
+#include "link.h"
+#include "memo.h"
 #include "timer.h"
+
+#define DTT_NODE_TOPICS_MAX 16
 
 struct dtt_node_config {
 	struct dtt_dht_config dht;
+	struct dtt_links_config links;
+	struct dtt_gossip_config gossip;
+	/* The node's identity: an ed25519 seed. Without one, it is drawn from env randomness. */
+	bool has_identity;
+	uint8_t identity_seed[32];
+	/* Where others reach this node, as published in its records (a node bound to a wildcard
+	 * address cannot know it otherwise). */
+	bool has_announce;
+	struct dtt_addr announce;
+	/* A record-opening memo shared by several nodes (the simulator), or NULL for a memo of
+	 * the node's own with memo_entries entries. */
+	struct dtt_record_memo *shared_memo;
+	uint32_t memo_entries;
 };
 
 enum dtt_node_drop {
 	DTT_NODE_DROP_EMPTY = 0,   /* zero-length datagram */
-	DTT_NODE_DROP_NOT_KRPC = 1, /* no protocol claims the first byte */
+	DTT_NODE_DROP_UNKNOWN = 1, /* neither KRPC nor a gossip link frame */
 	DTT_NODE_DROP__COUNT = 2,
 };
 
@@ -33,17 +54,31 @@ struct dtt_node_stats {
 	uint64_t dropped[DTT_NODE_DROP__COUNT];
 };
 
+struct dtt_topic;
+
 struct dtt_node {
 	const struct dtt_env *env; /* borrowed, outlives the node */
 	struct dtt_timers timers;
 	struct dtt_dht *dht;
+	struct dtt_gossip *gossip;
+	uint8_t sk[64]; /* identity: seed || public key */
+	bool has_announce;
+	struct dtt_addr announce;
+	struct dtt_record_memo own_memo; /* allocated on the first topic, unless shared */
+	struct dtt_record_memo *memo;
+	uint32_t memo_entries;
+	struct dtt_topic *topics[DTT_NODE_TOPICS_MAX];
+	dtt_gossip_event_cb gossip_observer; /* events of topics not joined through dtt.h */
+	void *gossip_observer_ctx;
 	struct dtt_node_stats stats;
 };
 
 void dtt_node_config_init(struct dtt_node_config *cfg);
-/* A node on env (borrowed). cfg NULL means defaults. NULL on allocation failure. */
+/* A node on env (borrowed). cfg NULL means defaults (copied). NULL on allocation failure or a
+ * bad config. */
 struct dtt_node *dtt_node_new(const struct dtt_env *env, const struct dtt_node_config *cfg);
-/* Cancels every operation (their callbacks fire with DTT_ERR_CANCELED) and frees. NULL is ok. */
+/* Frees every topic (without goodbyes: leave them first for that), the gossip layer and the
+ * DHT; operations in flight end with DTT_ERR_CANCELED. NULL is ok. */
 void dtt_node_free(struct dtt_node *node);
 
 void dtt_node_on_datagram(struct dtt_node *node, const struct dtt_addr *from, const uint8_t *buf,
@@ -55,5 +90,22 @@ static inline struct dtt_dht *dtt_node_dht(struct dtt_node *node)
 {
 	return node->dht;
 }
+
+static inline struct dtt_gossip *dtt_node_gossip(struct dtt_node *node)
+{
+	return node->gossip;
+}
+
+/* The node's id: its ed25519 public key. */
+static inline const uint8_t *dtt_node_id(const struct dtt_node *node)
+{
+	return node->sk + 32;
+}
+
+/* Gets the gossip events of topics joined directly on dtt_node_gossip (not through dtt.h). */
+void dtt_node_set_gossip_observer(struct dtt_node *node, dtt_gossip_event_cb cb, void *ctx);
+
+/* Sets the address published in records (e.g. once the backend knows it). */
+void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr);
 
 #endif

@@ -49,7 +49,7 @@ int dtt_tracker_strategy(struct dtt_tracker_config *cfg, const char *name)
 const char *dtt_tracker_event_name(int ev)
 {
 	switch (ev) {
-	case DTT_TRACKER_EV_JOINED: return "joined";
+	case DTT_TRACKER_EV_JOINED: return "bootstrap_done";
 	case DTT_TRACKER_EV_PUBLISHED: return "publish";
 	case DTT_TRACKER_EV_PUBLISH_SKIPPED: return "publish_skipped";
 	case DTT_TRACKER_EV_PUBLISH_FAILED: return "publish_failed";
@@ -106,7 +106,7 @@ struct dtt_tracker_topic {
 	int boot_running;
 	size_t pass_records, pass_current;
 	size_t cand_count, cand_next;
-	struct dtt_tracker_peer cand[DTT_TRACKER_CANDIDATES_MAX];
+	struct dtt_gossip_peer cand[DTT_TRACKER_CANDIDATES_MAX];
 	struct bg_slot {
 		struct dtt_tracker_topic *t;
 		struct dtt_publish *op;
@@ -188,11 +188,11 @@ static bool is_neighbor(struct dtt_tracker_topic *t, const uint8_t id[32], uint8
 
 /* Adds id (with the address the record gives, if any) unless it is ours, invalid, zero or
  * already listed. */
-static void cand_add(struct dtt_tracker_peer *cand, size_t *count, size_t max,
+static void cand_add(struct dtt_gossip_peer *cand, size_t *count, size_t max,
 		     const struct dtt_tracker_topic *t, const uint8_t id[32],
 		     const struct dtt_record_addrs *addrs, int slot)
 {
-	struct dtt_tracker_peer *p;
+	struct dtt_gossip_peer *p;
 
 	if (dtt_is_zero32(id) || memcmp(id, own_pk(t), 32) == 0 || !dtt_ed25519_pk_is_valid(id))
 		return;
@@ -214,12 +214,12 @@ static void cand_add(struct dtt_tracker_peer *cand, size_t *count, size_t max,
 		p->addr = addrs->addr[slot];
 }
 
-static void shuffle_keep(struct dtt_tracker_topic *t, struct dtt_tracker_peer *c, size_t *n,
+static void shuffle_keep(struct dtt_tracker_topic *t, struct dtt_gossip_peer *c, size_t *n,
 			 size_t keep)
 {
 	for (size_t i = *n; i > 1; i--) {
 		size_t j = (size_t)dtt_env_uniform(t->env, i);
-		struct dtt_tracker_peer tmp = c[i - 1];
+		struct dtt_gossip_peer tmp = c[i - 1];
 
 		c[i - 1] = c[j];
 		c[j] = tmp;
@@ -349,7 +349,7 @@ static void pass_end(struct dtt_tracker_topic *t)
 static void walk_next(struct dtt_tracker_topic *t)
 {
 	while (t->cand_next < t->cand_count) {
-		struct dtt_tracker_peer *p = &t->cand[t->cand_next++];
+		struct dtt_gossip_peer *p = &t->cand[t->cand_next++];
 
 		if (t->ops->join(t->ops_ctx, p, 1) == 0) {
 			if (t->boot == BOOT_DONE)
@@ -507,7 +507,7 @@ static void pub_expired(struct dtt_timer *timer)
 static void merge_finish(struct merge *mg)
 {
 	struct dtt_tracker_topic *t = mg->t;
-	struct dtt_tracker_peer cand[DTT_TRACKER_CANDIDATES_MAX];
+	struct dtt_gossip_peer cand[DTT_TRACKER_CANDIDATES_MAX];
 	uint8_t nb[16][32], local[DTT_RECORD_HASHES_MAX][32];
 	size_t nb_count = t->ops->neighbors(t->ops_ctx, nb, 16), n = 0, keep;
 

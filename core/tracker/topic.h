@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "dht.h"
+#include "msg.h"
 #include "memo.h"
 #include "record.h"
 #include "slot_io.h"
@@ -62,17 +63,11 @@ int dtt_tracker_strategy(struct dtt_tracker_config *cfg, const char *name);
 /* The names of the strategies, NULL-terminated. */
 extern const char *const dtt_tracker_strategies[];
 
-/* A peer to join: its id and, if known, an address. */
-struct dtt_tracker_peer {
-	uint8_t id[32];
-	bool has_addr;
-	struct dtt_addr addr;
-};
 
 /* What the tracker needs from the gossip swarm of its topic. */
 struct dtt_tracker_swarm_ops {
 	/* Joins the peers (a join call: the swarm makes the introductions). 0 or an error. */
-	int (*join)(void *ctx, const struct dtt_tracker_peer *peers, size_t n);
+	int (*join)(void *ctx, const struct dtt_gossip_peer *peers, size_t n);
 	/* Current neighbours (active view) into out; returns the count. */
 	size_t (*neighbors)(void *ctx, uint8_t (*out)[32], size_t max);
 	/* Hashes of the last received messages, oldest first; returns the count (<= max). */

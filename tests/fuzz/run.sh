@@ -10,7 +10,7 @@ secs=${2:?usage: run.sh BUILD_DIR SECONDS}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
 
-for target in bencode krpc; do
+for target in bencode krpc gossip_link gossip_msg; do
 	bin="$build/tests/fuzz/fuzz_$target"
 	if [[ ! -x "$bin" ]]; then
 		echo "fuzz_$target: missing $bin (configure with CC=clang -DDTT_FUZZ=ON)" >&2

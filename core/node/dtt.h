@@ -1,0 +1,86 @@
+/* dtt.h - the public API of dtt for applications: a node, topics joined with automatic
+ * discovery through the mainline DHT, broadcast and receive.
+ *
+ * The shape follows the Rust crate distributed-topic-tracker:
+ *
+ *   Rust                                          C
+ *   TopicId::new(name)                            dtt_topic_id_from_name(&id, name)
+ *   RecordPublisher::new(topic, key, rotation,    struct dtt_record_publisher pub =
+ *                        secret)                    {.topic = id, .secret = s, ...}
+ *   gossip.subscribe_and_join_with_auto_          dtt_subscribe_and_join(node, &pub, &cb,
+ *          discovery(publisher)                                          ctx, &topic)
+ *   sender.broadcast(bytes)                       dtt_topic_broadcast(topic, buf, len)
+ *   receiver.next() -> Event::Received / ...      struct dtt_topic_callbacks
+ *   drop(topic)                                   dtt_topic_leave(topic)
+ *
+ * A node is driven by a backend (node.h: on_datagram, on_deadline, next_deadline_ms): the
+ * POSIX poll loop of dtt-node or the simulator. Single-threaded: every call and callback on
+ * one node happens on one thread, one at a time.
+ */
+#ifndef DTT_DTT_H
+#define DTT_DTT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "record.h"
+#include "topic.h"
+
+#define DTT_TOPIC_ID_BYTES 32
+#define DTT_PEER_ID_BYTES 32
+
+struct dtt_topic_id {
+	uint8_t bytes[DTT_TOPIC_ID_BYTES];
+};
+
+/* TopicId::new: SHA-512(name)[0..32]. */
+void dtt_topic_id_from_name(struct dtt_topic_id *id, const char *name);
+/* TopicId::from_hash: the 32 bytes as they are. */
+void dtt_topic_id_from_hash(struct dtt_topic_id *id, const uint8_t hash[DTT_TOPIC_ID_BYTES]);
+
+/* What the record publisher of a topic needs: the topic, the shared initial secret and the
+ * optional secret rotation (NULL fn: DefaultSecretRotation). The node's own key signs. */
+struct dtt_record_publisher {
+	struct dtt_topic_id topic;
+	const uint8_t *secret; /* borrowed during dtt_subscribe_and_join */
+	size_t secret_len;
+	struct dtt_rotation rotation;
+	const struct dtt_tracker_config *config; /* NULL: the reference's defaults */
+};
+
+/* The receiver side. Every callback may be NULL. peer ids are DTT_PEER_ID_BYTES. */
+struct dtt_topic_callbacks {
+	void (*joined)(void *ctx);                              /* first neighbour */
+	void (*neighbor_up)(void *ctx, const uint8_t *peer);
+	/* reason: enum dtt_gossip_down (evicted, left, timed out, link failed) */
+	void (*neighbor_down)(void *ctx, const uint8_t *peer, int reason);
+	/* content (borrowed), the neighbour it came from, and its hop count (0: from the origin) */
+	void (*message)(void *ctx, const uint8_t *content, size_t len, const uint8_t *from,
+			unsigned round);
+	/* tracker happenings (publishes, merges), for logs and measurements */
+	void (*tracker)(void *ctx, enum dtt_tracker_event ev, long arg);
+};
+
+struct dtt_topic;
+
+/* Joins the topic with automatic discovery: creates its gossip swarm, starts the tracker
+ * (startup record, bootstrap loop; publisher and merges once joined). Returns immediately (the
+ * `_no_wait` flavour; `joined` tells when it is). 0 and *out, or DTT_ERR_EXISTS (already
+ * joined), DTT_ERR_FULL (topics_max), DTT_ERR_NOMEM, DTT_ERR_INVALID. */
+int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
+			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out);
+/* Broadcast to the whole topic, or to the current neighbours only. 0, DTT_ERR_TOOBIG,
+ * DTT_ERR_STATE (left). */
+int dtt_topic_broadcast(struct dtt_topic *t, const uint8_t *buf, size_t len);
+int dtt_topic_broadcast_neighbors(struct dtt_topic *t, const uint8_t *buf, size_t len);
+bool dtt_topic_is_joined(const struct dtt_topic *t);
+size_t dtt_topic_neighbors(const struct dtt_topic *t, uint8_t (*out)[DTT_PEER_ID_BYTES],
+			   size_t max);
+const struct dtt_tracker_stats *dtt_topic_tracker_stats(const struct dtt_topic *t);
+/* Leaves cleanly (Disconnect to every neighbour), stops the tracker and frees the topic. No
+ * callback fires from here on. */
+void dtt_topic_leave(struct dtt_topic *t);
+
+#endif
