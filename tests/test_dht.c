@@ -1162,6 +1162,32 @@ static void test_dht_swarm_started_at_once_heals_through_thin_refresh(void **sta
 	swarm_free(&sw);
 }
 
+static void test_dht_bootstrap_seed_down_is_asked_again_while_table_empty(void **state)
+{
+	struct swarm sw;
+
+	(void)state;
+	swarm_new(&sw, 8, 113, NULL);
+	for (size_t i = 2; i < sw.n; i++)
+		assert_int_equal(dtt_dht_bootstrap(sw.d[i], sim_net_addr(sw.net, 0), 1, boot_done,
+						   &sw.boot[i]), 0);
+	sim_net_run_until(sw.net, sim_net_now(sw.net) + 5000);
+	/* node 1's seed is not up yet: its bootstrap times out with an empty table */
+	sim_net_set_down(sw.net, 0, true);
+	assert_int_equal(dtt_dht_bootstrap(sw.d[1], sim_net_addr(sw.net, 0), 1, boot_done,
+					   &sw.boot[1]), 0);
+	sim_net_run_until(sw.net, sim_net_now(sw.net) + 30000);
+	assert_int_equal(sw.boot[1].done, 1);
+	assert_int_equal(sw.boot[1].status, DTT_ERR_TIMEOUT);
+	assert_int_equal(dtt_dht_node_count(sw.d[1]), 0);
+	/* the seed comes up; the thin-table check asks it again */
+	sim_net_set_down(sw.net, 0, false);
+	sim_net_run_until(sw.net, sim_net_now(sw.net) + DTT_DHT_THIN_REFRESH_MS + 5000);
+	assert_int_equal(sw.boot[1].done, 1); /* the first callback fired once, no more */
+	assert_true(dtt_dht_node_count(sw.d[1]) >= 2);
+	swarm_free(&sw);
+}
+
 static void test_dht_swarm_put_stores_on_k_closest_and_get_streams_it(void **state)
 {
 	struct swarm sw;
@@ -1976,6 +2002,7 @@ int main(void)
 	    cmocka_unit_test(test_dht_config_out_of_range_is_refused),
 	    cmocka_unit_test(test_dht_swarm_bootstrap_fills_every_table),
 	    cmocka_unit_test(test_dht_swarm_started_at_once_heals_through_thin_refresh),
+	    cmocka_unit_test(test_dht_bootstrap_seed_down_is_asked_again_while_table_empty),
 	    cmocka_unit_test(test_dht_swarm_put_stores_on_k_closest_and_get_streams_it),
 	    cmocka_unit_test(test_dht_swarm_get_reports_each_distinct_same_seq_value),
 	    cmocka_unit_test(test_dht_swarm_get_with_half_the_nodes_down_keeps_partial_results),

@@ -300,7 +300,7 @@ static uint64_t probes_seen(struct dtt_sim *sim, uint32_t i)
 {
 	struct dtt_node *n = dtt_sim_node(sim, i);
 
-	return n ? n->stats.dropped[DTT_NODE_DROP_NOT_KRPC] : 0;
+	return n ? n->stats.dropped[DTT_NODE_DROP_UNKNOWN] : 0;
 }
 
 static void test_sim_partition_blocks_at_send_and_in_flight_heal_restores(void **state)

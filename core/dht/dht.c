@@ -497,6 +497,13 @@ static void rpc_timer_expired(struct dtt_timer *t)
 
 /* ---- maintenance timers ---- */
 
+static void reseed_done(void *ctx, int status, size_t nodes)
+{
+	(void)ctx;
+	(void)status;
+	(void)nodes;
+}
+
 static void refresh_expired(struct dtt_timer *t)
 {
 	struct dtt_dht *dht = DTT_CONTAINER_OF(t, struct dtt_dht, refresh_timer);
@@ -517,11 +524,15 @@ static void refresh_expired(struct dtt_timer *t)
 		    dtt_dht_op_refresh(dht, target) == DTT_ERR_NOMEM)
 			break;
 	}
-	if (!busy && table_thin(dht) && dtt_rt_node_count(&dht->rt) > 0) {
-		if (dht_internal_room(dht))
-			dtt_dht_op_refresh(dht, dht->id);
-		else
+	if (!busy && table_thin(dht)) {
+		if (!dht_internal_room(dht))
 			busy = true;
+		else if (dtt_rt_node_count(&dht->rt) > 0)
+			dtt_dht_op_refresh(dht, dht->id);
+		else if (dht->seeds_count)
+			/* nobody answered (a seed that was not up yet, a network that came later):
+			 * ask the bootstrap addresses again */
+			dtt_dht_bootstrap(dht, dht->seeds, dht->seeds_count, reseed_done, NULL);
 	}
 	if (busy)
 		dtt_timer_arm(dht->timers, &dht->refresh_timer, now + dht->cfg.query_timeout_ms);

@@ -65,6 +65,9 @@ struct dtt_dht {
 
 	struct dtt_timer rpc_timer, refresh_timer, token_timer, expiry_timer;
 	struct dtt_dht_stats stats;
+	/* the addresses of the last bootstrap: asked again while the table stays empty */
+	struct dtt_addr seeds[DTT_DHT_BOOTSTRAP_MAX];
+	size_t seeds_count;
 };
 
 static inline uint64_t dht_now(const struct dtt_dht *dht)

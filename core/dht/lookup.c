@@ -710,6 +710,10 @@ int dtt_dht_bootstrap(struct dtt_dht *dht, const struct dtt_addr *nodes, size_t 
 		if (addr_usable(&nodes[i]))
 			op->seeds[op->seeds_count++] = nodes[i];
 	}
+	if (op->seeds_count) {
+		memcpy(dht->seeds, op->seeds, op->seeds_count * sizeof(*op->seeds));
+		dht->seeds_count = op->seeds_count;
+	}
 	op->boot_done = cb;
 	op->ctx = ctx;
 	return 0;
