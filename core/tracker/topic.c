@@ -154,18 +154,17 @@ static size_t make_content(struct dtt_tracker_topic *t, bool with_peers, uint8_t
 {
 	struct dtt_gossip_content gc;
 	struct dtt_record_addrs addrs;
-	size_t np = 0, nh = 0;
+	size_t np = 0;
 	int n;
 
 	memset(&gc, 0, sizeof(gc));
 	memset(&addrs, 0, sizeof(addrs));
 	if (with_peers) {
 		np = t->ops->neighbors(t->ops_ctx, gc.peers, DTT_RECORD_PEERS_MAX);
-		nh = t->ops->recent_hashes(t->ops_ctx, gc.hashes, DTT_RECORD_HASHES_MAX);
+		t->ops->recent_hashes(t->ops_ctx, gc.hashes, DTT_RECORD_HASHES_MAX);
 		for (size_t i = 0; i < np && t->ops->peer_addr; i++)
 			addrs.has[1 + i] = t->ops->peer_addr(t->ops_ctx, gc.peers[i], &addrs.addr[1 + i]);
 	}
-	(void)nh;
 	if (t->ops->own_addr)
 		addrs.has[0] = t->ops->own_addr(t->ops_ctx, &addrs.addr[0]);
 	dtt_gossip_content_encode(&gc, out);
@@ -176,10 +175,8 @@ static size_t make_content(struct dtt_tracker_topic *t, bool with_peers, uint8_t
 
 /* --- candidates --- */
 
-static bool is_neighbor(struct dtt_tracker_topic *t, const uint8_t id[32], uint8_t (*nb)[32],
-			size_t nb_count)
+static bool is_neighbor(const uint8_t id[32], uint8_t (*nb)[32], size_t nb_count)
 {
-	(void)t;
 	for (size_t i = 0; i < nb_count; i++)
 		if (memcmp(nb[i], id, 32) == 0)
 			return true;
@@ -520,12 +517,12 @@ static void merge_finish(struct merge *mg)
 				for (int i = 0; i < DTT_RECORD_PEERS_MAX && rec->has_content; i++) {
 					const uint8_t *p = rec->content.peers[i];
 
-					if (!is_neighbor(t, p, nb, nb_count) &&
+					if (!is_neighbor(p, nb, nb_count) &&
 					    memcmp(p, rec->pub_key, 32) != 0)
 						cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t, p,
 							 &rec->addrs, 1 + i);
 				}
-				if (!is_neighbor(t, rec->pub_key, nb, nb_count))
+				if (!is_neighbor(rec->pub_key, nb, nb_count))
 					cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t,
 						 rec->pub_key, &rec->addrs, 0);
 			}
@@ -554,7 +551,7 @@ static void merge_finish(struct merge *mg)
 		}
 		/* current neighbours are not joined again */
 		for (size_t i = 0; i < n;) {
-			if (is_neighbor(t, cand[i].id, nb, nb_count))
+			if (is_neighbor(cand[i].id, nb, nb_count))
 				cand[i] = cand[--n];
 			else
 				i++;
