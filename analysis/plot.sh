@@ -33,22 +33,40 @@ mkdir -p "$outdir"
 
 written=0
 failed=0
-for fig in get_over_time latency_cdf traffic dht_state; do
-	out="$outdir/run${run}_$fig.png"
+# draw FIGURE NAME [GNUPLOT-ASSIGNMENTS]: figure script FIGURE.gp into OUTDIR/runN_NAME.png.
+draw() {
+	out="$outdir/run${run}_$2.png"
 	rm -f "$out"
 	# Status 3 means "no data for this figure" (the script has said why on stderr).
 	rc=0
-	gnuplot -e "adir='$here'; db='$db'; run=$run; out='$out'" "$here/$fig.gp" || rc=$?
+	gnuplot -e "adir='$here'; db='$db'; run=$run; out='$out'; ${3:-}" "$here/$1.gp" || rc=$?
 	if [ "$rc" = 0 ] && [ -s "$out" ]; then
 		echo "$out"
 		written=$((written + 1))
 	elif [ "$rc" = 3 ]; then
 		rm -f "$out"
-		echo "$0: run $run: skipped $fig (no data)" >&2
+		echo "$0: run $run: skipped $2 (no data)" >&2
 	else
 		rm -f "$out"
-		echo "$0: run $run: $fig failed (gnuplot status $rc)" >&2
+		echo "$0: run $run: $2 failed (gnuplot status $rc)" >&2
 		failed=$((failed + 1))
 	fi
+}
+for fig in get_over_time latency_cdf traffic dht_state; do
+	draw "$fig" "$fig"
 done
+# Runs with topic members: the overlay and the tracker's DHT load per topic (suffix '' with one
+# topic, '@name' with several), the time-to-join CDF and the broadcasts of all topics. Runs
+# without members get none of these (and no message about them).
+topics=$(sqlite3 -batch "$db" ".param set :run $run" ".read $here/sql/topics.sql")
+if [ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM sample_named WHERE run_id = $run AND metric GLOB 'members_alive*' LIMIT 1")" ]; then
+	for t in ${topics:-''}; do
+		[ "$t" = "''" ] && t=
+		check_word topic "x$t"
+		draw overlay "overlay$t" "suffix='$t'"
+		draw dht_load "dht_load$t" "suffix='$t'"
+	done
+	draw join_cdf join_cdf
+	draw broadcast broadcast
+fi
 [ "$failed" = 0 ] && [ "$written" -gt 0 ]

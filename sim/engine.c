@@ -1,12 +1,16 @@
 /* engine.c - the simulator's event loop (SIMULATION.md §3): real dtt_node cores on virtual
  * clocks, the network model, scenario events, the DHT workload and metric samples.
  *
- * Owns the population (one struct simnode per index, O(1) each plus the core's own state),
- * the queue, the datagram pool and the workload's keys; borrows the scenario and the results
- * database. Event kinds: DELIVER (a datagram reaches a node), WAKE (a node's next core
- * deadline), JOIN, SCENARIO (partition, heal, churn, ...), SAMPLE, PUT and GET.
+ * Owns the population (one struct simnode per index, O(1) each plus the core's own state:
+ * DHT nodes first, then topic members), the queue, the datagram pool, the workload's keys, one
+ * BEP 44 signature memo lent to every node (verify_memo.h) and one record-opening memo lent to
+ * every member (memo.h): pure-function caches, so they change costs, never results. Borrows
+ * the scenario and the results database. Event kinds: DELIVER (a datagram reaches a node),
+ * WAKE (a node's next core deadline), JOIN, SCENARIO (partition, heal, churn, ...), SAMPLE,
+ * PUT and GET (the DHT workload) and TRAFFIC (a topic's broadcast round, members.c).
  */
 #include "engine.h"
+#include "engine_priv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,135 +30,12 @@
 #include "pool.h"
 #include "queue.h"
 #include "results.h"
+#include "verify_memo.h"
 
-#define SIM_PORT	6881
-#define TAG_NODE_BITS	28
-#define TAG_NODE_MASK	((1u << TAG_NODE_BITS) - 1)
-#define TAG(kind, node) (((uint32_t)(kind) << TAG_NODE_BITS) | (uint32_t)(node))
-#define SIM_OPS_MAX	((size_t)1 << 22) /* workload operations in flight */
-#define OP_NONE		UINT32_MAX
-#define PICK_TRIES	64
-#define PROGRESS_EVERY	4096 /* events between looks at the wall clock */
-
-enum ev_kind { EV_DELIVER = 0, EV_WAKE, EV_JOIN, EV_SCENARIO, EV_SAMPLE, EV_PUT, EV_GET };
-
-enum node_state { NS_NEW = 0, NS_UP, NS_CRASHED, NS_LEFT };
-
-struct simnode {
-	struct dtt_env env; /* ctx points back here */
-	struct dtt_sim *sim;
-	struct dtt_node *node; /* NULL while down */
-	struct dtt_rng rng;
-	uint64_t wake_at_us; /* time of the pending valid wake (UINT64_MAX: none) */
-	uint64_t drops_seen; /* drop counters at the last sample */
-	int64_t skew_ms;
-	int64_t join_ms, leave_ms;
-	uint32_t index, incarnation, wake_gen;
-	uint8_t state;
-};
-
-enum op_kind { OP_FREE = 0, OP_GET, OP_PUT };
-
-/* A workload operation in flight; its address is the callback context, so ops live in
- * chunks that never move. */
-struct op {
-	struct dtt_sim *sim;
-	uint64_t start_us, first_us;
-	int64_t seq; /* put: the seq sent; get: the freshest seq acknowledged when it started */
-	uint32_t index, node, key, values, next_free;
-	uint8_t kind;
-	bool fresh; /* get: a value with seq >= that arrived */
-};
-
-#define OP_CHUNK_SHIFT 8
-#define OP_CHUNK       (1u << OP_CHUNK_SHIFT)
-
-struct wkey {
-	uint8_t pk[DTT_ED25519_PK_BYTES], sk[DTT_ED25519_SK_BYTES];
-	uint8_t salt[16];
-	size_t salt_len;
-	int64_t seq;	    /* last seq put */
-	int64_t stored_seq; /* highest seq whose put was acknowledged (0: none) */
-	bool stored;	    /* a put was acknowledged by at least one node */
-};
-
-/* Same order as dtt_scenario_metrics. */
-enum metric {
-	M_GET_SUCCESS = 0,
-	M_GET_FRESH,
-	M_GET_P50,
-	M_GET_P95,
-	M_GETS,
-	M_PUT_STORED_MEAN,
-	M_PUT_SUCCESS,
-	M_PUTS,
-	M_ALIVE,
-	M_RT_MEAN,
-	M_DATAGRAMS,
-	M_BYTES,
-	M_DROPPED,
-	M_NET_LOST,
-	M_NET_BLOCKED,
-	M_EVENTS_PER_S,
-	M_RSS,
-	M__COUNT,
-};
-
-struct series {
-	uint64_t *t;
-	double *v, *w;
-	size_t n, cap;
-};
-
-struct interval {
-	uint64_t gets, gets_ok, gets_fresh, puts, puts_ok, put_stored, datagrams, bytes, events;
-	uint64_t lost0, blocked0;
-	double wall0;
-	double *lat; /* time to first value of the successful gets */
-	size_t lat_n, lat_cap;
-};
-
-struct totals {
-	uint64_t gets, gets_ok, gets_fresh, puts, puts_ok, canceled, skipped, datagrams, bytes;
-	uint64_t joined;
-};
-
-struct dtt_sim {
-	const struct dtt_scenario *sc;
-	struct dtt_sim_options opt;
-	struct dtt_results *res;
-	uint64_t seed;
-	uint64_t now_us, end_us;
-	struct dtt_simq q;
-	struct dtt_simpool pool;
-	struct dtt_simnet net;
-	struct dtt_node_config cfg;
-	struct simnode *nodes;
-	uint32_t n;
-	struct dtt_addr *boot;
-	size_t boot_n;
-	struct dtt_rng wl_rng, fault_rng, join_rng;
-	struct wkey *keys;
-	uint32_t *stored_keys; /* keys in the order their first put was acknowledged */
-	size_t stored_n;
-	uint64_t puts_started;
-	struct op **op_chunks;
-	size_t op_chunks_n, ops_n;
-	uint32_t ops_free;
-	struct series series[M__COUNT];
-	struct interval iv;
-	struct totals tot;
-	uint64_t drops_pending; /* drop counters of nodes stopped since the last sample */
-	uint64_t digest;
-	uint64_t events, delivered, wakes, stale;
-	size_t queue_peak;
-	double wall_start, wall_end, last_progress;
-	uint64_t rss_start;
-	int64_t cur_node; /* the node being called, -1 outside calls */
-	int status;
-	bool finished, closing, progress_shown;
-	char err[256];
-};
+#define SIM_OPS_MAX    ((size_t)1 << 22) /* workload operations in flight */
+#define OP_NONE	       UINT32_MAX
+#define PICK_TRIES     64
+#define PROGRESS_EVERY 4096 /* events between looks at the wall clock */
 
 static const struct dtt_env_ops sim_env_ops;
 
@@ -190,16 +71,9 @@ static uint64_t rss_peak(void)
 	return (uint64_t)ru.ru_maxrss * 1024;
 }
 
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static inline void dig(struct dtt_sim *s, uint64_t v)
 {
-	s->digest = mix64(s->digest ^ v);
+	s->digest = sim_mix64(s->digest ^ v);
 }
 
 /* A fast non-cryptographic hash of a payload, little-endian words. */
@@ -223,12 +97,7 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 	return h ^ (h >> 29);
 }
 
-static inline uint64_t ms_to_us(uint64_t ms)
-{
-	return ms >= UINT64_MAX / 1000 ? UINT64_MAX - 1 : ms * 1000;
-}
-
-static void node_addr(uint32_t index, struct dtt_addr *a)
+void sim_node_addr(uint32_t index, struct dtt_addr *a)
 {
 	uint32_t v = index + 1;
 	uint8_t ip[4] = {10, (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
@@ -249,7 +118,7 @@ static uint32_t addr_index(const struct dtt_sim *s, const struct dtt_addr *a)
 	return v - 1;
 }
 
-static void fatal(struct dtt_sim *s, int err, const char *what)
+void sim_fatal(struct dtt_sim *s, int err, const char *what)
 {
 	if (s->status)
 		return;
@@ -257,17 +126,17 @@ static void fatal(struct dtt_sim *s, int err, const char *what)
 	snprintf(s->err, sizeof(s->err), "%s: %s", what, dtt_strerror(s->status));
 }
 
-static void push(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t arg)
+void sim_push(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t arg)
 {
 	int err = dtt_simq_push(&s->q, t_us, tag, arg);
 
 	if (err)
-		fatal(s, err, "event queue");
+		sim_fatal(s, err, "event queue");
 	if (s->q.count > s->queue_peak)
 		s->queue_peak = s->q.count;
 }
 
-static int series_add(struct series *se, uint64_t t, double v, double w)
+int sim_series_add(struct series *se, uint64_t t, double v, double w)
 {
 	if (se->n == se->cap) {
 		size_t cap = se->cap ? se->cap * 2 : 64;
@@ -293,16 +162,26 @@ static int series_add(struct series *se, uint64_t t, double v, double w)
 	return 0;
 }
 
+void sim_series_free(struct series *se)
+{
+	dtt_free(se->t);
+	dtt_free(se->v);
+	dtt_free(se->w);
+	se->t = NULL;
+	se->v = se->w = NULL;
+	se->n = se->cap = 0;
+}
+
 static void emit(struct dtt_sim *s, enum metric m, uint64_t t_ms, double v, double w)
 {
-	if (series_add(&s->series[m], t_ms, v, w))
-		fatal(s, DTT_ERR_NOMEM, "metric series");
+	if (sim_series_add(&s->series[m], t_ms, v, w))
+		sim_fatal(s, DTT_ERR_NOMEM, "metric series");
 	if (s->res)
 		dtt_results_sample(s->res, t_ms, -1, dtt_scenario_metrics[m], v);
 }
 
-static void event_row(struct dtt_sim *s, int64_t node, const char *kind, int64_t peer, int64_t arg,
-		      const char *detail)
+void sim_event_row(struct dtt_sim *s, int64_t node, const char *kind, int64_t peer, int64_t arg,
+		   const char *detail)
 {
 	if (s->res && !s->closing)
 		dtt_results_event(s->res, s->now_us / 1000, node, kind, peer, arg, detail);
@@ -331,6 +210,13 @@ static void net_send(struct dtt_sim *s, uint32_t from, uint32_t to, const uint8_
 
 	s->iv.datagrams++;
 	s->iv.bytes += len;
+	if (len && buf[0] == 'd') { /* KRPC is bencode; anything else is a gossip link frame */
+		s->iv.dgrams_dht++;
+		s->iv.bytes_dht += len;
+	} else {
+		s->iv.dgrams_gossip++;
+		s->iv.bytes_gossip += len;
+	}
 	if (to == UINT32_MAX || len > DTT_SIMPOOL_DGRAM_MAX) {
 		s->net.stats.sent++;
 		s->net.stats.undeliverable++;
@@ -345,7 +231,7 @@ static void net_send(struct dtt_sim *s, uint32_t from, uint32_t to, const uint8_
 			s->net.stats.undeliverable++;
 			continue;
 		}
-		push(s, s->now_us + delay[i], TAG(EV_DELIVER, to), p);
+		sim_push(s, s->now_us + delay[i], TAG(EV_DELIVER, to), p);
 	}
 }
 
@@ -387,7 +273,7 @@ static const struct dtt_env_ops sim_env_ops = {
 
 /* --- node lifecycle --- */
 
-static void rearm(struct dtt_sim *s, struct simnode *sn)
+void sim_rearm(struct dtt_sim *s, struct simnode *sn)
 {
 	uint64_t d, t;
 
@@ -396,7 +282,7 @@ static void rearm(struct dtt_sim *s, struct simnode *sn)
 	d = dtt_node_next_deadline_ms(sn->node);
 	if (d == UINT64_MAX)
 		return;
-	t = ms_to_us(d);
+	t = sim_ms_to_us(d);
 	if (t < s->now_us)
 		t = s->now_us;
 	/* A pending wake that is later than needed is replaced; one that is earlier stays and
@@ -405,7 +291,7 @@ static void rearm(struct dtt_sim *s, struct simnode *sn)
 		return;
 	sn->wake_gen++;
 	sn->wake_at_us = t;
-	push(s, t, TAG(EV_WAKE, sn->index), sn->wake_gen);
+	sim_push(s, t, TAG(EV_WAKE, sn->index), sn->wake_gen);
 }
 
 static uint64_t node_drops(struct dtt_node *node)
@@ -429,8 +315,8 @@ static void boot_done(void *ctx, int status, size_t nodes)
 		return;
 	if (status == 0)
 		s->tot.joined++;
-	event_row(s, sn->index, status ? "join_failed" : "joined", -1, (int64_t)nodes,
-		  status ? dtt_strerror(status) : NULL);
+	sim_event_row(s, sn->index, status ? "join_failed" : "joined", -1, (int64_t)nodes,
+		      status ? dtt_strerror(status) : NULL);
 }
 
 static void node_start(struct dtt_sim *s, struct simnode *sn)
@@ -446,10 +332,12 @@ static void node_start(struct dtt_sim *s, struct simnode *sn)
 	sn->state = NS_UP;
 	sn->wake_at_us = UINT64_MAX;
 	sn->drops_seen = 0;
-	sn->node = dtt_node_new(&sn->env, &s->cfg);
+	sn->queries_seen = 0;
+	sn->up_us = s->now_us;
+	sn->node = dtt_node_new(&sn->env, sn->member >= 0 ? &s->mcfg : &s->cfg);
 	if (!sn->node) {
 		sn->state = NS_CRASHED;
-		fatal(s, DTT_ERR_NOMEM, "node creation");
+		sim_fatal(s, DTT_ERR_NOMEM, "node creation");
 		return;
 	}
 	if (sn->incarnation)
@@ -457,21 +345,28 @@ static void node_start(struct dtt_sim *s, struct simnode *sn)
 			       DTT_SIM_RNG_NODE | (uint64_t)sn->incarnation << 32, sn->index);
 	if (sn->join_ms < 0)
 		sn->join_ms = (int64_t)(s->now_us / 1000);
+	if (sn->member >= 0) { /* members bootstrap (DHT, tracker or peers) in members.c */
+		sim_member_started(s, sn);
+		sim_rearm(s, sn);
+		return;
+	}
 	for (size_t i = 0; i < s->boot_n && n < DTT_DHT_BOOTSTRAP_MAX; i++)
 		if (i != sn->index)
 			boot[n++] = s->boot[i];
 	if (n) {
 		err = dtt_dht_bootstrap(dtt_node_dht(sn->node), boot, n, boot_done, sn);
 		if (err)
-			event_row(s, sn->index, "join_failed", -1, 0, dtt_strerror(err));
+			sim_event_row(s, sn->index, "join_failed", -1, 0, dtt_strerror(err));
 	}
-	rearm(s, sn);
+	sim_rearm(s, sn);
 }
 
 static void node_stop(struct dtt_sim *s, struct simnode *sn, bool graceful)
 {
 	if (sn->state != NS_UP)
 		return;
+	if (sn->member >= 0) /* while still up: a leave's goodbyes go out */
+		sim_member_stopping(s, sn, graceful);
 	s->drops_pending += node_drops(sn->node) - sn->drops_seen;
 	sn->drops_seen = 0;
 	/* Down before the free: sends from the teardown go nowhere, its wake is stale. */
@@ -515,9 +410,9 @@ static void on_deliver(struct dtt_sim *s, uint32_t idx)
 		dig(s, hash_bytes(data, len));
 		s->net.stats.delivered++;
 		s->delivered++;
-		node_addr(from, &fa);
+		sim_node_addr(from, &fa);
 		dtt_node_on_datagram(sn->node, &fa, data, len);
-		rearm(s, sn);
+		sim_rearm(s, sn);
 	}
 	dtt_simpool_release(&s->pool, idx);
 }
@@ -532,30 +427,31 @@ static void on_wake(struct dtt_sim *s, struct simnode *sn, uint32_t gen)
 	}
 	sn->wake_at_us = UINT64_MAX;
 	d = dtt_node_next_deadline_ms(sn->node);
-	if (d != UINT64_MAX && ms_to_us(d) <= s->now_us) {
+	if (d != UINT64_MAX && sim_ms_to_us(d) <= s->now_us) {
 		dig(s, s->now_us);
 		dig(s, 0xffffffff00000000ull | sn->index);
 		s->wakes++;
 		dtt_node_on_deadline(sn->node);
 	}
-	rearm(s, sn);
+	sim_rearm(s, sn);
 }
 
 /* --- workload --- */
 
+/* A random alive DHT node (members do not run the DHT workload). */
 static uint32_t pick_node(struct dtt_sim *s)
 {
-	uint32_t start;
+	uint32_t start, n = s->n_dht;
 
 	for (int i = 0; i < PICK_TRIES; i++) {
-		uint32_t c = (uint32_t)dtt_rng_uniform(&s->wl_rng, s->n);
+		uint32_t c = (uint32_t)dtt_rng_uniform(&s->wl_rng, n);
 
 		if (s->nodes[c].state == NS_UP)
 			return c;
 	}
-	start = (uint32_t)dtt_rng_uniform(&s->wl_rng, s->n);
-	for (uint32_t i = 0; i < s->n; i++) {
-		uint32_t c = (start + i) % s->n;
+	start = (uint32_t)dtt_rng_uniform(&s->wl_rng, n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t c = (start + i) % n;
 
 		if (s->nodes[c].state == NS_UP)
 			return c;
@@ -642,7 +538,7 @@ static void lat_add(struct dtt_sim *s, double ms)
 		double *a = dtt_realloc(iv->lat, cap * sizeof(*a));
 
 		if (!a) {
-			fatal(s, DTT_ERR_NOMEM, "latency samples");
+			sim_fatal(s, DTT_ERR_NOMEM, "latency samples");
 			return;
 		}
 		iv->lat = a;
@@ -771,8 +667,8 @@ static void on_put(struct dtt_sim *s)
 	int v_len;
 	size_t l;
 
-	if (s->now_us + ms_to_us(sc->workload.put_every_ms) <= s->end_us)
-		push(s, s->now_us + ms_to_us(sc->workload.put_every_ms), TAG(EV_PUT, 0), 0);
+	if (s->now_us + sim_ms_to_us(sc->workload.put_every_ms) <= s->end_us)
+		sim_push(s, s->now_us + sim_ms_to_us(sc->workload.put_every_ms), TAG(EV_PUT, 0), 0);
 	node = pick_node(s);
 	if (sc->workload.put_keys == DTT_PUT_KEYS_NEXT)
 		key = (uint32_t)(s->puts_started++ % sc->workload.keys);
@@ -795,7 +691,7 @@ static void on_put(struct dtt_sim *s)
 	if (l > sc->workload.value_size)
 		l = sc->workload.value_size;
 	for (size_t j = l; j < sc->workload.value_size; j++)
-		raw[j] = (uint8_t)mix64((uint64_t)key << 40 ^ (uint64_t)k->seq << 12 ^ j);
+		raw[j] = (uint8_t)sim_mix64((uint64_t)key << 40 ^ (uint64_t)k->seq << 12 ^ j);
 	v_len = dtt_bep44_string_encode(v, sizeof(v), raw, sc->workload.value_size);
 	if (v_len < 0) {
 		op_refused(s, o, v_len);
@@ -805,7 +701,7 @@ static void on_put(struct dtt_sim *s)
 				 k->seq, NULL, v, (size_t)v_len, put_done, o);
 	if (id < 0)
 		op_refused(s, o, id);
-	rearm(s, &s->nodes[node]);
+	sim_rearm(s, &s->nodes[node]);
 }
 
 static void on_get(struct dtt_sim *s)
@@ -816,8 +712,8 @@ static void on_get(struct dtt_sim *s)
 	struct op *o;
 	int64_t id;
 
-	if (s->now_us + ms_to_us(sc->workload.get_every_ms) <= s->end_us)
-		push(s, s->now_us + ms_to_us(sc->workload.get_every_ms), TAG(EV_GET, 0), 0);
+	if (s->now_us + sim_ms_to_us(sc->workload.get_every_ms) <= s->end_us)
+		sim_push(s, s->now_us + sim_ms_to_us(sc->workload.get_every_ms), TAG(EV_GET, 0), 0);
 	node = pick_node(s);
 	if (sc->workload.get_keys == DTT_GET_KEYS_ANY) {
 		key = (uint32_t)dtt_rng_uniform(&s->wl_rng, sc->workload.keys);
@@ -847,7 +743,7 @@ static void on_get(struct dtt_sim *s)
 				 get_value, get_done, o);
 	if (id < 0)
 		op_refused(s, o, id);
-	rearm(s, &s->nodes[node]);
+	sim_rearm(s, &s->nodes[node]);
 }
 
 /* --- scenario events --- */
@@ -861,16 +757,18 @@ static int cmp_u32(const void *a, const void *b)
 
 /* Picks round(fraction * candidates) of the nodes for which want() holds, with the fault
  * stream, in ascending index order. Returns the count (list in *out, to free) or -1. */
-static long choose(struct dtt_sim *s, double fraction,
+static long choose(struct dtt_sim *s, double fraction, enum dtt_scenario_who who,
 		   bool (*want)(const struct dtt_sim *, const struct simnode *, bool), bool flag,
 		   uint32_t **out)
 {
 	uint32_t *c = dtt_alloc((s->n ? s->n : 1) * sizeof(*c));
+	uint32_t lo = who == DTT_WHO_MEMBERS ? s->n_dht : 0,
+		 hi = who == DTT_WHO_DHT ? s->n_dht : s->n;
 	size_t m = 0, k;
 
 	if (!c)
 		return -1;
-	for (uint32_t i = 0; i < s->n; i++)
+	for (uint32_t i = lo; i < hi; i++)
 		if (want(s, &s->nodes[i], flag))
 			c[m++] = i;
 	k = (size_t)llround(fraction * (double)m);
@@ -890,7 +788,8 @@ static long choose(struct dtt_sim *s, double fraction,
 
 static bool want_up(const struct dtt_sim *s, const struct simnode *sn, bool include_bootstrap)
 {
-	return sn->state == NS_UP && (include_bootstrap || sn->index >= s->sc->dht.bootstrap);
+	return sn->state == NS_UP &&
+	       (include_bootstrap || sn->member >= 0 || sn->index >= s->sc->dht.bootstrap);
 }
 
 static bool want_down(const struct dtt_sim *s, const struct simnode *sn, bool unused)
@@ -922,27 +821,29 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 
 		err = dtt_simnet_partition(&s->net, ev->fractions, ev->groups, &s->fault_rng);
 		if (err) {
-			fatal(s, err, "partition");
+			sim_fatal(s, err, "partition");
 			return;
 		}
 		detail[0] = 0;
 		for (size_t g = 0; g < ev->groups && l < sizeof(detail) - 24; g++)
 			l += (size_t)snprintf(detail + l, sizeof(detail) - l, "%s%g", g ? "," : "",
 					      ev->fractions[g]);
-		event_row(s, -1, "partition", -1, (int64_t)ev->groups, detail);
+		sim_event_row(s, -1, "partition", -1, (int64_t)ev->groups, detail);
 		return;
 	}
 	case DTT_SCEV_HEAL:
 		dtt_simnet_heal(&s->net);
-		event_row(s, -1, "heal", -1, -1, NULL);
+		sim_event_row(s, -1, "heal", -1, -1, NULL);
+		sim_members_on_heal(s);
 		return;
 	case DTT_SCEV_CRASH:
 	case DTT_SCEV_LEAVE:
 	case DTT_SCEV_REJOIN:
-		k = choose(s, ev->fraction, ev->kind == DTT_SCEV_REJOIN ? want_down : want_up,
-			   ev->include_bootstrap, &chosen);
+		k = choose(s, ev->fraction, ev->who,
+			   ev->kind == DTT_SCEV_REJOIN ? want_down : want_up, ev->include_bootstrap,
+			   &chosen);
 		if (k < 0) {
-			fatal(s, DTT_ERR_NOMEM, "churn");
+			sim_fatal(s, DTT_ERR_NOMEM, "churn");
 			return;
 		}
 		for (long i = 0; i < k; i++) {
@@ -950,12 +851,12 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 
 			if (ev->kind == DTT_SCEV_REJOIN) {
 				node_rejoin(s, sn);
-				event_row(s, sn->index, "rejoin", -1, sn->incarnation, NULL);
+				sim_event_row(s, sn->index, "rejoin", -1, sn->incarnation, NULL);
 			} else {
 				node_stop(s, sn, ev->kind == DTT_SCEV_LEAVE);
-				event_row(s, sn->index,
-					  ev->kind == DTT_SCEV_LEAVE ? "leave" : "crash", -1, -1,
-					  NULL);
+				sim_event_row(s, sn->index,
+					      ev->kind == DTT_SCEV_LEAVE ? "leave" : "crash", -1,
+					      -1, NULL);
 			}
 		}
 		dtt_free(chosen);
@@ -963,24 +864,24 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 	case DTT_SCEV_LOSS:
 		s->net.loss = ev->value;
 		snprintf(detail, sizeof(detail), "%g", ev->value);
-		event_row(s, -1, "loss", -1, -1, detail);
+		sim_event_row(s, -1, "loss", -1, -1, detail);
 		return;
 	case DTT_SCEV_DUPLICATE:
 		s->net.duplicate = ev->value;
 		snprintf(detail, sizeof(detail), "%g", ev->value);
-		event_row(s, -1, "duplicate", -1, -1, detail);
+		sim_event_row(s, -1, "duplicate", -1, -1, detail);
 		return;
 	case DTT_SCEV_JITTER:
 		s->net.jitter_ms = ev->value_ms;
 		snprintf(detail, sizeof(detail), "%gms", ev->value_ms);
-		event_row(s, -1, "jitter", -1, -1, detail);
+		sim_event_row(s, -1, "jitter", -1, -1, detail);
 		return;
 	case DTT_SCEV_CLOCK_SKEW: {
 		uint64_t max = (uint64_t)ev->value_ms;
 
-		k = choose(s, ev->fraction, want_any, false, &chosen);
+		k = choose(s, ev->fraction, ev->who, want_any, false, &chosen);
 		if (k < 0) {
-			fatal(s, DTT_ERR_NOMEM, "clock_skew");
+			sim_fatal(s, DTT_ERR_NOMEM, "clock_skew");
 			return;
 		}
 		for (long i = 0; i < k; i++) {
@@ -988,7 +889,7 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 
 			sn->skew_ms =
 			    (int64_t)dtt_rng_uniform(&s->fault_rng, 2 * max + 1) - (int64_t)max;
-			event_row(s, sn->index, "clock_skew", -1, sn->skew_ms, NULL);
+			sim_event_row(s, sn->index, "clock_skew", -1, sn->skew_ms, NULL);
 		}
 		dtt_free(chosen);
 		return;
@@ -1013,16 +914,36 @@ static double percentile(const double *v, size_t n, double p)
 	return v[r ? r - 1 : 0];
 }
 
+double sim_percentile(double *v, size_t n, double p)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return percentile(v, n, p);
+}
+
+static uint64_t node_queries(struct dtt_node *node)
+{
+	const struct dtt_dht_stats *st = dtt_dht_stats(dtt_node_dht(node));
+	uint64_t sum = 0;
+
+	for (int i = 0; i < DTT_KRPC_METHOD__COUNT; i++)
+		sum += st->queries_received[i];
+	return sum;
+}
+
 static void on_sample(struct dtt_sim *s)
 {
 	struct interval *iv = &s->iv;
 	uint64_t t = s->now_us / 1000, alive = 0, rt_sum = 0, drops = s->drops_pending;
-	uint64_t every = ms_to_us(s->sc->sample_every_ms);
+	uint64_t every = sim_ms_to_us(s->sc->sample_every_ms), hottest = 0;
+	uint64_t dt_ms = (s->now_us - s->last_sample_us) / 1000;
+	int64_t hottest_node = -1;
 	double wall = wall_now(), dt = wall - iv->wall0;
 
 	for (uint32_t i = 0; i < s->n; i++) {
 		struct simnode *sn = &s->nodes[i];
-		uint64_t d;
+		uint64_t d, q;
 
 		if (sn->state != NS_UP)
 			continue;
@@ -1031,6 +952,12 @@ static void on_sample(struct dtt_sim *s)
 		d = node_drops(sn->node);
 		drops += d - sn->drops_seen;
 		sn->drops_seen = d;
+		q = node_queries(sn->node);
+		if (q - sn->queries_seen > hottest) {
+			hottest = q - sn->queries_seen;
+			hottest_node = i;
+		}
+		sn->queries_seen = q;
 	}
 	s->drops_pending = 0;
 	if (iv->gets) {
@@ -1060,17 +987,35 @@ static void on_sample(struct dtt_sim *s)
 	emit(s, M_NET_BLOCKED, t, (double)(s->net.stats.blocked - iv->blocked0), 1);
 	emit(s, M_EVENTS_PER_S, t, dt > 0 ? (double)iv->events / dt : 0, 1);
 	emit(s, M_RSS, t, (double)rss_now(), 1);
+	if (dt_ms) {
+		double rps = (double)hottest * 1000.0 / (double)dt_ms;
+
+		emit(s, M_HOTTEST_RPS, t, rps, 1);
+		if (rps > s->tot.hottest_rps) {
+			s->tot.hottest_rps = rps;
+			s->tot.hottest_node = hottest_node;
+		}
+	}
+	if (s->topics_n) {
+		emit(s, M_DGRAMS_DHT, t, (double)iv->dgrams_dht, 1);
+		emit(s, M_DGRAMS_GOSSIP, t, (double)iv->dgrams_gossip, 1);
+		emit(s, M_BYTES_DHT, t, (double)iv->bytes_dht, 1);
+		emit(s, M_BYTES_GOSSIP, t, (double)iv->bytes_gossip, 1);
+		sim_members_sample(s, t, dt_ms);
+	}
+	s->last_sample_us = s->now_us;
 
 	s->tot.datagrams += iv->datagrams;
 	s->tot.bytes += iv->bytes;
 	iv->gets = iv->gets_ok = iv->gets_fresh = iv->puts = iv->puts_ok = iv->put_stored = 0;
 	iv->datagrams = iv->bytes = iv->events = 0;
+	iv->dgrams_dht = iv->dgrams_gossip = iv->bytes_dht = iv->bytes_gossip = 0;
 	iv->lat_n = 0;
 	iv->lost0 = s->net.stats.lost;
 	iv->blocked0 = s->net.stats.blocked;
 	iv->wall0 = wall;
 	if (s->now_us + every <= s->end_us)
-		push(s, s->now_us + every, TAG(EV_SAMPLE, 0), 0);
+		sim_push(s, s->now_us + every, TAG(EV_SAMPLE, 0), 0);
 }
 
 /* --- progress line --- */
@@ -1127,9 +1072,9 @@ static int setup_workload(struct dtt_sim *s)
 		k->salt_len = (size_t)snprintf((char *)k->salt, sizeof(k->salt), "k%u", i);
 	}
 	if (sc->workload.put_every_ms)
-		push(s, ms_to_us(sc->workload.start_ms), TAG(EV_PUT, 0), 0);
+		sim_push(s, sim_ms_to_us(sc->workload.start_ms), TAG(EV_PUT, 0), 0);
 	if (sc->workload.get_every_ms)
-		push(s, ms_to_us(sc->workload.start_ms), TAG(EV_GET, 0), 0);
+		sim_push(s, sim_ms_to_us(sc->workload.start_ms), TAG(EV_GET, 0), 0);
 	return 0;
 }
 
@@ -1155,14 +1100,37 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	s->opt = *opt;
 	s->res = opt->results;
 	s->seed = opt->seed;
-	s->n = sc->dht.nodes;
-	s->end_us = ms_to_us(opt->until_ms && opt->until_ms < sc->duration_ms ? opt->until_ms
-									      : sc->duration_ms);
+	s->n_dht = sc->dht.nodes;
+	s->n = sc->dht.nodes + sc->members;
+	s->tot.hottest_node = -1;
+	s->end_us = sim_ms_to_us(
+	    opt->until_ms && opt->until_ms < sc->duration_ms ? opt->until_ms : sc->duration_ms);
 	s->ops_free = OP_NONE;
 	s->cur_node = -1;
 	dtt_simq_init(&s->q, 0);
 	dtt_simpool_init(&s->pool, 0);
 	dtt_node_config_init(&s->cfg);
+	/* Every node checks the same few signed items again and again (each storing node on a
+	 * put, each reader on every reply): one shared memo pays for each distinct item once. */
+	s->memo = dtt_verify_memo_new(DTT_VERIFY_MEMO_SLOTS_DEFAULT);
+	if (!s->memo) {
+		rc = DTT_ERR_NOMEM;
+		goto fail;
+	}
+	s->cfg.dht.verify_memo = s->memo;
+	s->cfg.memo_entries = 1; /* DHT nodes join no topic: their record memo stays unused */
+	/* Members: DHT clients (BEP 43) unless members_are: server, and one record memo for all
+	 * (opening a record is a pure function of its inputs: DESIGN.md, "Cost model"). */
+	s->mcfg = s->cfg;
+	s->mcfg.memo_entries = 0;
+	s->mcfg.dht.read_only = !sc->dht.members_are_servers;
+	if (sc->members) {
+		rc = dtt_record_memo_init(&s->rmemo, DTT_RECORD_MEMO_DEFAULT * 16);
+		if (rc)
+			goto fail;
+		s->rmemo_ready = true;
+		s->mcfg.shared_memo = &s->rmemo;
+	}
 	dtt_rng_derive(&s->wl_rng, s->seed, DTT_SIM_RNG_WORKLOAD, 0);
 	dtt_rng_derive(&s->fault_rng, s->seed, DTT_SIM_RNG_FAULTS, 0);
 	dtt_rng_derive(&s->join_rng, s->seed, DTT_SIM_RNG_JOIN, 0);
@@ -1183,7 +1151,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		goto fail;
 	}
 	for (size_t i = 0; i < s->boot_n; i++)
-		node_addr((uint32_t)i, &s->boot[i]);
+		sim_node_addr((uint32_t)i, &s->boot[i]);
 	for (uint32_t i = 0; i < s->n; i++) {
 		struct simnode *sn = &s->nodes[i];
 
@@ -1195,29 +1163,40 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		sn->wake_at_us = UINT64_MAX;
 		sn->join_ms = -1;
 		sn->leave_ms = -1;
+		sn->member = -1;
 	}
 	/* Joins: the well-known bootstrap nodes at 0, the others spread over join.over. */
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < s->n_dht; i++) {
 		uint64_t t = 0;
 
 		if (i >= s->boot_n && sc->dht.join_over_ms)
-			t = dtt_rng_uniform(&s->join_rng, ms_to_us(sc->dht.join_over_ms));
-		push(s, t, TAG(EV_JOIN, i), 0);
+			t = dtt_rng_uniform(&s->join_rng, sim_ms_to_us(sc->dht.join_over_ms));
+		sim_push(s, t, TAG(EV_JOIN, i), 0);
 	}
+	/* Members: their joins (after every DHT node's draw) and their topics' traffic. */
+	rc = sim_members_init(s);
+	if (rc || s->status)
+		goto fail;
 	for (size_t i = 0; i < sc->events_count; i++)
-		push(s, ms_to_us(sc->events[i].at_ms), TAG(EV_SCENARIO, 0), (uint32_t)i);
-	push(s, ms_to_us(sc->sample_every_ms), TAG(EV_SAMPLE, 0), 0);
+		sim_push(s, sim_ms_to_us(sc->events[i].at_ms), TAG(EV_SCENARIO, 0), (uint32_t)i);
+	sim_push(s, sim_ms_to_us(sc->sample_every_ms), TAG(EV_SAMPLE, 0), 0);
 	rc = setup_workload(s);
 	if (rc || s->status)
 		goto fail;
 	if (s->res) {
+		char strategy[DTT_SCENARIO_TOPICS_MAX * (DTT_SCENARIO_STRATEGY_MAX + 1)] = "";
+		size_t l = 0;
+
+		for (size_t i = 0; i < sc->topics_count && l < sizeof(strategy); i++)
+			l += (size_t)snprintf(strategy + l, sizeof(strategy) - l, "%s%s",
+					      i ? "," : "", sc->topics[i].strategy);
 		struct dtt_results_run run = {
 		    .scenario_name = sc->name,
 		    .scenario_path = sc->path,
 		    .scenario_text = sc->text,
 		    .seed = s->seed,
 		    .version = DTT_VERSION,
-		    .strategy = "",
+		    .strategy = strategy,
 		    .start_unix = sc->start_unix,
 		    .duration_ms = s->end_us / 1000,
 		    .nodes = s->n,
@@ -1231,6 +1210,10 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 			dtt_sim_free(s);
 			return NULL;
 		}
+		/* Members are known as members from the start (rewritten with their times at
+		 * the end), so a run cut short still tells members from DHT nodes. */
+		for (uint32_t i = s->n_dht; i < s->n; i++)
+			dtt_results_node(s->res, i, "member", -1, -1);
 	}
 	return s;
 fail:
@@ -1251,6 +1234,10 @@ void dtt_sim_free(struct dtt_sim *s)
 		}
 	}
 	dtt_free(s->nodes);
+	sim_members_free(s);
+	dtt_verify_memo_free(s->memo); /* after the nodes, which borrow it */
+	if (s->rmemo_ready)
+		dtt_record_memo_deinit(&s->rmemo);
 	dtt_free(s->boot);
 	dtt_free(s->keys);
 	dtt_free(s->stored_keys);
@@ -1258,11 +1245,8 @@ void dtt_sim_free(struct dtt_sim *s)
 		dtt_free(s->op_chunks[i]);
 	dtt_free(s->op_chunks);
 	dtt_free(s->iv.lat);
-	for (int m = 0; m < M__COUNT; m++) {
-		dtt_free(s->series[m].t);
-		dtt_free(s->series[m].v);
-		dtt_free(s->series[m].w);
-	}
+	for (int m = 0; m < M__COUNT; m++)
+		sim_series_free(&s->series[m]);
 	dtt_simnet_deinit(&s->net);
 	dtt_simpool_deinit(&s->pool);
 	dtt_simq_deinit(&s->q);
@@ -1271,7 +1255,7 @@ void dtt_sim_free(struct dtt_sim *s)
 
 int dtt_sim_run_until(struct dtt_sim *s, uint64_t t_ms)
 {
-	uint64_t lim = ms_to_us(t_ms);
+	uint64_t lim = sim_ms_to_us(t_ms);
 	const struct dtt_simq_ev *top;
 	struct dtt_simq_ev ev;
 
@@ -1299,7 +1283,8 @@ int dtt_sim_run_until(struct dtt_sim *s, uint64_t t_ms)
 		case EV_SAMPLE: on_sample(s); break;
 		case EV_PUT: on_put(s); break;
 		case EV_GET: on_get(s); break;
-		default: fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
+		case EV_TRAFFIC: sim_members_on_traffic(s, node); break;
+		default: sim_fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
 		}
 		s->cur_node = -1;
 		if (s->status)
@@ -1331,6 +1316,8 @@ int dtt_sim_run(struct dtt_sim *s)
 	char hex[17];
 	int rc = dtt_sim_run_until(s, UINT64_MAX / 1000);
 
+	if (!rc)
+		sim_members_finish(s);
 	s->wall_end = wall_now();
 	s->finished = true;
 	if (s->progress_shown) {
@@ -1343,7 +1330,7 @@ int dtt_sim_run(struct dtt_sim *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct simnode *sn = &s->nodes[i];
 
-		dtt_results_node(s->res, i, "dht", sn->join_ms,
+		dtt_results_node(s->res, i, sn->member >= 0 ? "member" : "dht", sn->join_ms,
 				 sn->state == NS_UP ? -1 : sn->leave_ms);
 	}
 	summary(s, "get_success", s->tot.gets ? (double)s->tot.gets_ok / (double)s->tot.gets : NAN);
@@ -1370,6 +1357,10 @@ int dtt_sim_run(struct dtt_sim *s)
 	summary(s, "peak_rss_bytes", (double)b.peak_rss_bytes);
 	summary(s, "bytes_per_node", b.bytes_per_node);
 	summary(s, "queue_peak", (double)b.queue_peak);
+	summary(s, "verify_checks", (double)b.verify_checks);
+	summary(s, "verify_memo_hits", (double)b.verify_hits);
+	summary(s, "dht_hottest_rps", s->tot.hottest_rps);
+	summary(s, "dht_hottest_node", (double)s->tot.hottest_node);
 	{
 		struct dtt_results_run_end end = {
 		    .status = rc == DTT_ERR_CANCELED ? "interrupted"
@@ -1389,6 +1380,13 @@ int dtt_sim_run(struct dtt_sim *s)
 			rc = err;
 	}
 	return rc;
+}
+
+double dtt_sim_hottest_rps(const struct dtt_sim *s, int64_t *node)
+{
+	if (node)
+		*node = s->tot.hottest_node;
+	return s->tot.hottest_rps;
 }
 
 uint64_t dtt_sim_digest(const struct dtt_sim *s)
@@ -1425,6 +1423,13 @@ void dtt_sim_bench(const struct dtt_sim *s, struct dtt_sim_bench *out)
 	out->puts = s->tot.puts;
 	out->puts_ok = s->tot.puts_ok;
 	out->datagrams = s->net.stats.sent;
+	if (s->memo) {
+		const struct dtt_verify_memo_stats *vs = dtt_verify_memo_stats(s->memo);
+
+		out->verify_checks = vs->checks;
+		out->verify_hits = vs->hits;
+		out->verify_replaced = vs->replaced;
+	}
 }
 
 int64_t dtt_sim_current_node(const struct dtt_sim *s)
@@ -1453,7 +1458,7 @@ bool dtt_sim_series(const struct dtt_sim *s, const char *metric, struct dtt_sim_
 			return true;
 		}
 	}
-	return false;
+	return sim_members_series(s, metric, out);
 }
 
 uint32_t dtt_sim_nodes(const struct dtt_sim *s)

@@ -1,6 +1,11 @@
 /* engine.h - the deterministic discrete-event simulator (SIMULATION.md §3): thousands of real
  * dtt_node cores on one virtual clock and one simulated network, driven by a scenario.
  *
+ * Two populations: DHT nodes (indexes 0 .. dht.nodes-1) and topic members (the indexes after
+ * them, topic by topic). Members are full dtt nodes (DHT client or server, gossip over
+ * authenticated links, topic tracker) that join their topic through the tracker (records in
+ * the DHT) or from known peers, and broadcast traffic whose deliveries are tracked per message.
+ *
  * One thread. One event queue (queue.h) ordered by (time, seq) holds datagram deliveries
  * (payloads in pool.h), node wakes, joins, scenario events, workload operations and metric
  * samples. Every node runs on its own struct dtt_env: a virtual monotonic clock (ms), a wall
@@ -37,6 +42,7 @@ enum dtt_sim_purpose {
 	DTT_SIM_RNG_FAULTS = 4,	  /* partitions, churn victims, clock skews */
 	DTT_SIM_RNG_JOIN = 5,	  /* join times */
 	DTT_SIM_RNG_LATENCY = 6,  /* keys the per-pair base latencies */
+	DTT_SIM_RNG_MEMBERS = 7,  /* index = topic: contacts (bootstrap peers), traffic senders */
 };
 
 struct dtt_sim_options {
@@ -63,6 +69,9 @@ struct dtt_sim_bench {
 	uint64_t gets, gets_ok; /* finished gets (canceled ones not counted), found a value */
 	uint64_t puts, puts_ok; /* finished puts, stored by >= 1 node */
 	uint64_t datagrams;	/* datagrams sent */
+	/* BEP 44 signature checks of all nodes through the shared memo (verify_memo.h):
+	 * checks, those answered by the memo (the rest ran Ed25519), and entries evicted. */
+	uint64_t verify_checks, verify_hits, verify_replaced;
 };
 
 /* A sampled metric as a series (for expectations): times, values and weights (the number of
@@ -96,6 +105,32 @@ int64_t dtt_sim_current_node(const struct dtt_sim *sim);
 uint64_t dtt_sim_end_ms(const struct dtt_sim *sim);
 /* The series of a metric named in dtt_scenario_metrics; false for an unknown name. */
 bool dtt_sim_series(const struct dtt_sim *sim, const char *metric, struct dtt_sim_series *out);
+
+/* What a topic's members did over the run (for the command line's report). */
+struct dtt_sim_topic_stats {
+	const char *name;
+	uint32_t members;
+	uint32_t alive, joined, components; /* at the last sample */
+	uint64_t joins;			    /* first neighbours (one per incarnation) */
+	uint32_t never_joined; /* alive members whose incarnation has had no neighbour yet */
+	double join_p50_ms, join_p99_ms, join_max_ms; /* start -> first neighbour */
+	uint64_t broadcasts, delivered, missed;
+	uint64_t broadcasts_skipped; /* rounds without any joined sender */
+	uint64_t late;		     /* deliveries after their round closed (not counted) */
+	uint64_t unsettled; /* broadcasts of a round cut short by the end (--until): dropped */
+	double rmr_mean, ldh_mean; /* over the broadcasts with a defined value */
+	uint32_t ldh_max;
+	double latency_p50_mean_ms, latency_p99_max_ms;
+	uint64_t published, skipped_cap, publish_failed, merges_bubble, merges_overlap;
+	uint64_t dht_gets, dht_puts;
+	double time_to_heal_ms; /* first sample with one component after the last heal; NaN */
+	uint64_t handshakes, handshakes_done; /* link handshakes started and completed */
+};
+
+size_t dtt_sim_topics(const struct dtt_sim *sim);
+void dtt_sim_topic_stats(const struct dtt_sim *sim, size_t topic, struct dtt_sim_topic_stats *out);
+/* The highest request rate any DHT node received in one sample interval, and that node. */
+double dtt_sim_hottest_rps(const struct dtt_sim *sim, int64_t *node);
 
 /* Inspection and injection, for tests. */
 uint32_t dtt_sim_nodes(const struct dtt_sim *sim);

@@ -346,6 +346,61 @@ static int run_one(const struct dtt_scenario *sc, const struct args *a, uint64_t
 	return rc;
 }
 
+/* One paragraph per topic: joins, overlay, broadcasts, tracker. */
+static void print_topics(const struct dtt_sim *sim)
+{
+	int64_t hot_node;
+	double hot = dtt_sim_hottest_rps(sim, &hot_node);
+
+	for (size_t i = 0; i < dtt_sim_topics(sim); i++) {
+		struct dtt_sim_topic_stats t;
+
+		dtt_sim_topic_stats(sim, i, &t);
+		printf("topic %s: %u members, %u alive, %u joined, %u component%s at the last "
+		       "sample\n",
+		       t.name, t.members, t.alive, t.joined, t.components,
+		       t.components == 1 ? "" : "s");
+		printf(
+		    "  time to join: %llu joins, p50 %.0f ms, p99 %.0f ms, max %.0f ms; %u alive "
+		    "member%s never joined\n",
+		    (unsigned long long)t.joins, t.join_p50_ms, t.join_p99_ms, t.join_max_ms,
+		    t.never_joined, t.never_joined == 1 ? "" : "s");
+		if (t.broadcasts || t.broadcasts_skipped)
+			printf("  broadcasts: %llu (%llu rounds skipped), delivered %llu, missed "
+			       "%llu (%.4f), RMR mean %.3f, LDH mean %.2f max %u, latency p50 mean "
+			       "%.0f ms, p99 max %.0f ms\n",
+			       (unsigned long long)t.broadcasts,
+			       (unsigned long long)t.broadcasts_skipped,
+			       (unsigned long long)t.delivered, (unsigned long long)t.missed,
+			       t.delivered + t.missed
+				   ? (double)t.delivered / (double)(t.delivered + t.missed)
+				   : NAN,
+			       t.rmr_mean, t.ldh_mean, t.ldh_max, t.latency_p50_mean_ms,
+			       t.latency_p99_max_ms);
+		if (t.unsettled)
+			printf(
+			    "  %llu broadcasts of the last round not counted: the run ended before "
+			    "they had their interval to spread\n",
+			    (unsigned long long)t.unsettled);
+		if (t.dht_gets || t.published || t.skipped_cap)
+			printf(
+			    "  tracker: %llu records published, %llu skipped (cap), %llu failed; "
+			    "merges: %llu bubble, %llu overlap; DHT %llu gets, %llu puts\n",
+			    (unsigned long long)t.published, (unsigned long long)t.skipped_cap,
+			    (unsigned long long)t.publish_failed,
+			    (unsigned long long)t.merges_bubble,
+			    (unsigned long long)t.merges_overlap, (unsigned long long)t.dht_gets,
+			    (unsigned long long)t.dht_puts);
+		printf("  links: %llu handshakes started, %llu completed (%.1f per member)\n",
+		       (unsigned long long)t.handshakes, (unsigned long long)t.handshakes_done,
+		       t.members ? (double)t.handshakes / t.members : 0.0);
+		if (!isnan(t.time_to_heal_ms))
+			printf("  time to heal: %.0f ms after the last heal\n", t.time_to_heal_ms);
+	}
+	if (dtt_sim_topics(sim) && hot > 0)
+		printf("dht: hottest node %lld at %.1f requests/s\n", (long long)hot_node, hot);
+}
+
 static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint64_t seed)
 {
 	struct dtt_sim_bench b;
@@ -355,7 +410,7 @@ static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint
 	fmt_bytes((double)b.peak_rss_bytes, rss, sizeof(rss));
 	fmt_bytes(b.bytes_per_node, per, sizeof(per));
 	printf("%s seed %llu: %u nodes, %s simulated in %.2f s wall (%.0fx real time)\n", sc->name,
-	       (unsigned long long)seed, sc->dht.nodes,
+	       (unsigned long long)seed, sc->dht.nodes + sc->members,
 	       dtt_scenario_fmt_ms(b.sim_end_ms, d, sizeof(d)), b.wall_s,
 	       b.wall_s > 0 ? (double)b.sim_end_ms / 1000.0 / b.wall_s : 0);
 	printf("events: %llu (%.2fM events/s), %llu datagrams sent, %llu delivered, %llu wakes\n",
@@ -370,6 +425,14 @@ static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint
 		       b.gets ? 100.0 * (double)b.gets_ok / (double)b.gets : 0,
 		       (unsigned long long)b.puts,
 		       b.puts ? 100.0 * (double)b.puts_ok / (double)b.puts : 0);
+	if (b.verify_checks)
+		printf("signatures: %llu checks, %.2f%% answered by the memo, %llu verified, "
+		       "%llu memo evictions\n",
+		       (unsigned long long)b.verify_checks,
+		       100.0 * (double)b.verify_hits / (double)b.verify_checks,
+		       (unsigned long long)(b.verify_checks - b.verify_hits),
+		       (unsigned long long)b.verify_replaced);
+	print_topics(sim);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -521,8 +584,33 @@ static int cmd_validate(int argc, char **argv)
 	printf("name: %s, seed %llu, duration %s, sample every %s\n", sc.name,
 	       (unsigned long long)sc.seed, dtt_scenario_fmt_ms(sc.duration_ms, a1, sizeof(a1)),
 	       dtt_scenario_fmt_ms(sc.sample_every_ms, a2, sizeof(a2)));
-	printf("dht: %u nodes, %u bootstrap, join over %s\n", sc.dht.nodes, sc.dht.bootstrap,
-	       dtt_scenario_fmt_ms(sc.dht.join_over_ms, a1, sizeof(a1)));
+	printf("dht: %u nodes, %u bootstrap, join over %s%s\n", sc.dht.nodes, sc.dht.bootstrap,
+	       dtt_scenario_fmt_ms(sc.dht.join_over_ms, a1, sizeof(a1)),
+	       !sc.topics_count		    ? ""
+	       : sc.dht.members_are_servers ? "; members are DHT servers"
+					    : "; members are DHT clients");
+	for (size_t i = 0; i < sc.topics_count; i++) {
+		static const char *const senders[] = {"single", "random", "all"};
+		const struct dtt_scenario_topic *t = &sc.topics[i];
+
+		printf("topic %s: %u members, strategy %s, bootstrap %s", t->name, t->members,
+		       t->strategy, t->bootstrap == DTT_BOOTSTRAP_DHT ? "dht" : "peers");
+		if (t->bootstrap == DTT_BOOTSTRAP_PEERS)
+			printf(" (1..%u contacts)", t->peers);
+		printf(", join at %s over %s", dtt_scenario_fmt_ms(t->join_at_ms, a1, sizeof(a1)),
+		       dtt_scenario_fmt_ms(t->join_over_ms, a2, sizeof(a2)));
+		if (t->bursts > 1)
+			printf(" in %u bursts every %s", t->bursts,
+			       dtt_scenario_fmt_ms(t->burst_every_ms, a1, sizeof(a1)));
+		printf("\n");
+		if (t->traffic.every_ms)
+			printf("  traffic: %u bytes every %s from %s senders, from %s%s\n",
+			       t->traffic.size,
+			       dtt_scenario_fmt_ms(t->traffic.every_ms, a1, sizeof(a1)),
+			       senders[t->traffic.senders],
+			       dtt_scenario_fmt_ms(t->traffic.start_ms, a2, sizeof(a2)),
+			       t->traffic.count ? " (limited rounds)" : "");
+	}
 	printf("network: latency %s, jitter %gms, loss %g, duplicate %g\n",
 	       sc.network.latency.dist == DTT_SIMNET_CONSTANT  ? "constant"
 	       : sc.network.latency.dist == DTT_SIMNET_UNIFORM ? "uniform"

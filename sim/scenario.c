@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "topic.h"
 
 #define PATH_MAX_LEN   256
 #define FILE_MAX_BYTES (16u << 20)
@@ -34,8 +35,52 @@ const char *const dtt_scenario_metrics[] = {
     "net_blocked",
     "events_per_s",
     "rss_bytes",
+    "dht_hottest_rps",
+    "datagrams_dht",
+    "datagrams_gossip",
+    "bytes_dht",
+    "bytes_gossip",
     NULL,
 };
+
+const char *const dtt_scenario_topic_metrics[] = {
+    "members_alive",
+    "joined_fraction",
+    "components",
+    "largest_component_fraction",
+    "bubbles",
+    "degree_mean",
+    "degree_min",
+    "degree_max",
+    "records_published",
+    "records_skipped_cap",
+    "publish_failed",
+    "merges_bubble",
+    "merges_overlap",
+    "dht_gets_per_member_min",
+    "dht_puts_per_member_min",
+    "broadcasts",
+    /* per broadcast (see dtt_scenario_broadcast_metric) */
+    "delivered",
+    "missed",
+    "delivery_ratio",
+    "rmr",
+    "ldh",
+    "broadcast_p50_ms",
+    "broadcast_p99_ms",
+    NULL,
+};
+
+bool dtt_scenario_broadcast_metric(const char *name)
+{
+	static const char *const b[] = {"delivered", "missed",		 "delivery_ratio",   "rmr",
+					"ldh",	     "broadcast_p50_ms", "broadcast_p99_ms", NULL};
+
+	for (int i = 0; b[i]; i++)
+		if (!strcmp(b[i], name))
+			return true;
+	return false;
+}
 
 struct ps {
 	const char *file;
@@ -43,6 +88,7 @@ struct ps {
 	char *err;
 	size_t err_len;
 	bool failed;
+	bool has_topics;			  /* the scenario has a topics list */
 	int overridden[3 * DTT_SCENARIO_SET_MAX]; /* node indexes created by --set */
 	const char *override_text[3 * DTT_SCENARIO_SET_MAX];
 	size_t overridden_count;
@@ -176,9 +222,7 @@ static int fields(struct ps *p, yaml_node_t *map, const char *path, const char *
 		}
 		for (size_t j = 0; later && later[j]; j++)
 			if (!strcmp(later[j], ks))
-				return fail(p, k, sub,
-					    "not supported yet (this version simulates "
-					    "DHT nodes only)");
+				return fail(p, k, sub, "not supported yet");
 		for (i = 0; allowed[i]; i++) {
 			size_t l = strlen(list);
 
@@ -440,20 +484,23 @@ static int parse_network(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 	return 0;
 }
 
-static int parse_dht(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+static int parse_dht(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, bool has_topics)
 {
-	static const char *const keys[] = {"nodes", "bootstrap", "join", NULL};
-	static const char *const later[] = {"members_are", NULL};
+	static const char *const keys[] = {"nodes", "bootstrap", "join", "members_are", NULL};
 	static const char *const join_keys[] = {"over", NULL};
-	yaml_node_t *v[4], *j[2];
-	int err;
+	static const char *const kinds[] = {"client", "server", NULL};
+	yaml_node_t *v[5], *j[2];
+	int err, w;
 
-	if ((err = fields(p, n, "dht", keys, later, v)))
+	if ((err = fields(p, n, "dht", keys, NULL, v)))
 		return err;
 	if (!v[0])
 		return fail(p, n, "dht.nodes", "missing (expected a positive integer)");
-	if ((err = get_u32(p, v[0], "dht.nodes", 1, DTT_SCENARIO_NODES_MAX,
-			   "a positive integer (at most 10000000)", &sc->dht.nodes)))
+	/* With topics the DHT may be empty (gossip-only members need none). */
+	if ((err = get_u32(p, v[0], "dht.nodes", has_topics ? 0 : 1, DTT_SCENARIO_NODES_MAX,
+			   has_topics ? "a non-negative integer (at most 10000000)"
+				      : "a positive integer (at most 10000000)",
+			   &sc->dht.nodes)))
 		return err;
 	if (v[1] && (err = get_u32(p, v[1], "dht.bootstrap", 1, DTT_SCENARIO_NODES_MAX,
 				   "a positive integer", &sc->dht.bootstrap)))
@@ -470,6 +517,13 @@ static int parse_dht(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 		if (j[0] &&
 		    (err = get_duration_u64(p, j[0], "dht.join.over", &sc->dht.join_over_ms)))
 			return err;
+	}
+	if (v[3]) {
+		if (!has_topics)
+			return fail(p, v[3], "dht.members_are", "the scenario has no topics");
+		if ((err = get_word(p, v[3], "dht.members_are", kinds, &w)))
+			return err;
+		sc->dht.members_are_servers = w == 1;
 	}
 	return 0;
 }
@@ -529,6 +583,196 @@ static int parse_workload(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 	return 0;
 }
 
+static int parse_join(struct ps *p, struct dtt_scenario_topic *t, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"at", "over", "bursts", "every", NULL};
+	yaml_node_t *v[5];
+	char sub[PATH_MAX_LEN];
+	int err;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	join_path(sub, path, "at");
+	if (v[0] && (err = get_duration_u64(p, v[0], sub, &t->join_at_ms)))
+		return err;
+	join_path(sub, path, "over");
+	if (v[1] && (err = get_duration_u64(p, v[1], sub, &t->join_over_ms)))
+		return err;
+	join_path(sub, path, "bursts");
+	if (v[2] &&
+	    (err = get_u32(p, v[2], sub, 1, 1000, "a number of bursts from 1 to 1000", &t->bursts)))
+		return err;
+	join_path(sub, path, "every");
+	if (v[3] && (err = get_duration_u64(p, v[3], sub, &t->burst_every_ms)))
+		return err;
+	if (t->bursts > 1 && !t->burst_every_ms)
+		return fail(p, v[3] ? v[3] : n, sub,
+			    v[3] ? "must be above 0" : "missing (bursts need `every`)");
+	if (t->bursts == 1 && v[3])
+		return fail(p, v[3], sub, "only with bursts above 1");
+	return 0;
+}
+
+static int parse_traffic(struct ps *p, struct dtt_scenario_topic *t, yaml_node_t *n,
+			 const char *path)
+{
+	static const char *const keys[] = {"every", "size", "senders", "start", "count", NULL};
+	static const char *const senders[] = {"single", "random", "all", NULL};
+	yaml_node_t *v[6];
+	char sub[PATH_MAX_LEN];
+	int err, w;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	join_path(sub, path, "every");
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected a duration)");
+	if ((err = get_duration_u64(p, v[0], sub, &t->traffic.every_ms)))
+		return err;
+	if (!t->traffic.every_ms)
+		return fail(p, v[0], sub, "must be above 0");
+	join_path(sub, path, "size");
+	if (v[1] && (err = get_u32(p, v[1], sub, DTT_SCENARIO_PAYLOAD_MIN, DTT_SCENARIO_PAYLOAD_MAX,
+				   "a size in bytes from 16 to 4096", &t->traffic.size)))
+		return err;
+	join_path(sub, path, "senders");
+	if (v[2]) {
+		if ((err = get_word(p, v[2], sub, senders, &w)))
+			return err;
+		t->traffic.senders = (enum dtt_scenario_senders)w;
+	}
+	join_path(sub, path, "start");
+	/* default: when the last member has started */
+	t->traffic.start_ms =
+	    t->join_at_ms + (uint64_t)(t->bursts - 1) * t->burst_every_ms + t->join_over_ms;
+	if (v[3] && (err = get_duration_u64(p, v[3], sub, &t->traffic.start_ms)))
+		return err;
+	join_path(sub, path, "count");
+	if (v[4] && (err = get_u32(p, v[4], sub, 1, UINT32_MAX, "a positive number of rounds",
+				   &t->traffic.count)))
+		return err;
+	return 0;
+}
+
+static int parse_topic(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
+{
+	static const char *const keys[] = {"name",	"secret", "strategy", "members", "join",
+					   "bootstrap", "peers",  "traffic",  NULL};
+	static const char *const boots[] = {"dht", "peers", NULL};
+	struct dtt_scenario_topic *t = &sc->topics[i];
+	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
+	yaml_node_t *v[9];
+	const char *str;
+	int err, w;
+
+	snprintf(path, sizeof(path), "topics[%zu]", i);
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	memset(t, 0, sizeof(*t));
+	t->line = (unsigned)n->start_mark.line + 1;
+	t->bursts = 1;
+	t->peers = 3;
+	t->traffic.size = 100;
+	t->traffic.senders = DTT_SENDERS_RANDOM;
+	snprintf(t->strategy, sizeof(t->strategy), "reference");
+	join_path(sub, path, "name");
+	str = scalar(v[0]);
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected a short name, e.g. demo)");
+	if (!str || !*str || strlen(str) >= DTT_SCENARIO_NAME_MAX || strpbrk(str, "/\\ \t@"))
+		return fail(p, v[0], sub,
+			    "expected a short name without spaces, slashes or @ (at most 63 "
+			    "characters)");
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(sc->topics[k].name, str))
+			return fail(p, v[0], sub, "a second topic named '%s'", str);
+	snprintf(t->name, sizeof(t->name), "%s", str);
+	join_path(sub, path, "secret");
+	str = v[1] ? scalar(v[1]) : t->name; /* default: the topic's name */
+	if (!str || strlen(str) > DTT_SCENARIO_SECRET_MAX)
+		return fail(p, v[1], sub, "expected text of at most %d bytes",
+			    DTT_SCENARIO_SECRET_MAX);
+	t->secret_len = strlen(str);
+	memcpy(t->secret, str, t->secret_len);
+	join_path(sub, path, "strategy");
+	if (v[2]) {
+		str = scalar(v[2]);
+		for (w = 0; str && dtt_tracker_strategies[w]; w++)
+			if (!strcmp(dtt_tracker_strategies[w], str))
+				break;
+		if (!str || !dtt_tracker_strategies[w]) {
+			char list[160] = "", g[96];
+
+			for (int k = 0; dtt_tracker_strategies[k]; k++) {
+				size_t l = strlen(list);
+
+				snprintf(list + l, sizeof(list) - l, "%s%s", k ? ", " : "",
+					 dtt_tracker_strategies[k]);
+			}
+			got(v[2], g, sizeof(g));
+			return fail(p, v[2], sub, "unknown strategy (expected one of: %s), %s",
+				    list, g);
+		}
+		snprintf(t->strategy, sizeof(t->strategy), "%s", str);
+	}
+	join_path(sub, path, "members");
+	if (!v[3])
+		return fail(p, n, sub, "missing (expected a positive integer)");
+	if ((err = get_u32(p, v[3], sub, 1, DTT_SCENARIO_NODES_MAX,
+			   "a positive integer (at most 10000000)", &t->members)))
+		return err;
+	join_path(sub, path, "join");
+	if (v[4] && (err = parse_join(p, t, v[4], sub)))
+		return err;
+	join_path(sub, path, "bootstrap");
+	if (v[5]) {
+		if ((err = get_word(p, v[5], sub, boots, &w)))
+			return err;
+		t->bootstrap = (enum dtt_scenario_bootstrap)w;
+	}
+	join_path(sub, path, "peers");
+	if (v[6]) {
+		if (t->bootstrap != DTT_BOOTSTRAP_PEERS)
+			return fail(p, v[6], sub, "only with bootstrap: peers");
+		if ((err = get_u32(p, v[6], sub, 1, DTT_SCENARIO_PEERS_MAX,
+				   "a number of contacts from 1 to 16", &t->peers)))
+			return err;
+	}
+	join_path(sub, path, "traffic");
+	if (v[7] && (err = parse_traffic(p, t, v[7], sub)))
+		return err;
+	return 0;
+}
+
+static int parse_topics(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	uint64_t total = 0;
+	size_t count;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(p, n, "topics", "expected a list of topics");
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (!count)
+		return fail(p, n, "topics", "expected at least one topic");
+	if (count > DTT_SCENARIO_TOPICS_MAX)
+		return fail(p, n, "topics", "at most %d topics", DTT_SCENARIO_TOPICS_MAX);
+	sc->topics = dtt_alloc(count * sizeof(*sc->topics));
+	if (!sc->topics)
+		return fail(p, n, "topics", "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		if ((err = parse_topic(p, sc, node_get(p, n->data.sequence.items.start[i]), i)))
+			return err;
+		sc->topics_count++;
+		total += sc->topics[i].members;
+	}
+	if (total + sc->dht.nodes > DTT_SCENARIO_NODES_MAX)
+		return fail(p, n, "topics",
+			    "more than 10000000 nodes (DHT nodes and members together)");
+	sc->members = (uint32_t)total;
+	return 0;
+}
+
 static int parse_partition(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n,
 			   const char *path)
 {
@@ -563,11 +807,24 @@ static int parse_partition(struct ps *p, struct dtt_scenario_event *ev, yaml_nod
 	return 0;
 }
 
+static int parse_who(struct ps *p, yaml_node_t *n, const char *path, enum dtt_scenario_who *out)
+{
+	static const char *const whos[] = {"dht", "members", "all", NULL};
+	int w, err;
+
+	if ((err = get_word(p, n, path, whos, &w)))
+		return err;
+	if (w != DTT_WHO_DHT && !p->has_topics)
+		return fail(p, n, path, "the scenario has no topics (no members)");
+	*out = (enum dtt_scenario_who)w;
+	return 0;
+}
+
 static int parse_churn(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n,
 		       const char *path)
 {
-	static const char *const keys[] = {"crash", "leave", "rejoin", "bootstrap", NULL};
-	yaml_node_t *v[5];
+	static const char *const keys[] = {"crash", "leave", "rejoin", "bootstrap", "of", NULL};
+	yaml_node_t *v[6];
 	char sub[PATH_MAX_LEN];
 	int err, count = 0, which = -1;
 
@@ -593,28 +850,43 @@ static int parse_churn(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t 
 	join_path(sub, path, "bootstrap");
 	if (v[3] && (err = get_bool(p, v[3], sub, &ev->include_bootstrap)))
 		return err;
+	/* default: the members when there are topics, else the DHT nodes */
+	ev->who = p->has_topics ? DTT_WHO_MEMBERS : DTT_WHO_DHT;
+	join_path(sub, path, "of");
+	if (v[4] && (err = parse_who(p, v[4], sub, &ev->who)))
+		return err;
 	return 0;
 }
 
 static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n, const char *path)
 {
-	static const char *const keys[] = {"nodes", "max", NULL};
-	static const char *const later[] = {"members", NULL};
-	yaml_node_t *v[3];
+	static const char *const keys[] = {"nodes", "members", "max", NULL};
+	yaml_node_t *v[4];
 	char sub[PATH_MAX_LEN];
 	int err;
 
-	if ((err = fields(p, n, path, keys, later, v)))
+	if ((err = fields(p, n, path, keys, NULL, v)))
 		return err;
 	join_path(sub, path, "max");
-	if (!v[1])
+	if (!v[2])
 		return fail(p, n, sub, "missing (expected a duration)");
-	if ((err = get_duration(p, v[1], sub, true, &ev->value_ms)))
+	if ((err = get_duration(p, v[2], sub, true, &ev->value_ms)))
 		return err;
+	if (v[0] && v[1])
+		return fail(p, n, path, "expected one of nodes (all nodes) or members, not both");
 	ev->fraction = 1.0;
+	ev->who = DTT_WHO_ALL;
 	join_path(sub, path, "nodes");
 	if (v[0] && (err = get_fraction(p, v[0], sub, &ev->fraction)))
 		return err;
+	join_path(sub, path, "members");
+	if (v[1]) {
+		if (!p->has_topics)
+			return fail(p, v[1], sub, "the scenario has no topics (no members)");
+		if ((err = get_fraction(p, v[1], sub, &ev->fraction)))
+			return err;
+		ev->who = DTT_WHO_MEMBERS;
+	}
 	return 0;
 }
 
@@ -705,6 +977,57 @@ static int parse_events(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 	return 0;
 }
 
+static bool in_list(const char *const *list, const char *name, size_t len)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (strlen(list[k]) == len && !strncmp(list[k], name, len))
+			return true;
+	return false;
+}
+
+/* A run-wide metric, a topic metric with one topic, or "metric@topic". */
+static int check_metric(struct ps *p, const struct dtt_scenario *sc, yaml_node_t *n,
+			const char *path, const char *m)
+{
+	const char *at = m ? strchr(m, '@') : NULL;
+	size_t base = at ? (size_t)(at - m) : m ? strlen(m) : 0;
+
+	if (m && strlen(m) >= DTT_SCENARIO_METRIC_MAX)
+		return fail(p, n, path, "metric name too long");
+	if (m && !at && in_list(dtt_scenario_metrics, m, base))
+		return 0;
+	if (m && in_list(dtt_scenario_topic_metrics, m, base)) {
+		if (!sc->topics_count)
+			return fail(p, n, path, "a topic metric, but the scenario has no topics");
+		if (!at) {
+			if (sc->topics_count == 1)
+				return 0;
+			return fail(p, n, path, "several topics: name one, e.g. %.*s@%s", (int)base,
+				    m, sc->topics[0].name);
+		}
+		for (size_t t = 0; t < sc->topics_count; t++)
+			if (!strcmp(sc->topics[t].name, at + 1))
+				return 0;
+		return fail(p, n, path, "no topic named '%s'", at + 1);
+	}
+	{
+		char list[1536] = "";
+		size_t l = 0;
+
+		for (int pass = 0; pass < 2; pass++) {
+			const char *const *names =
+			    pass ? dtt_scenario_topic_metrics : dtt_scenario_metrics;
+
+			if (pass && !sc->topics_count)
+				break;
+			for (size_t k = 0; names[k] && l < sizeof(list); k++)
+				l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s",
+						      l ? ", " : "", names[k]);
+		}
+		return fail(p, n, path, "unknown metric (expected one of: %s)", list);
+	}
+}
+
 static int parse_expect_one(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
 {
 	static const char *const keys[] = {"metric", "at", "after", "within", "agg", "eq",
@@ -717,7 +1040,6 @@ static int parse_expect_one(struct ps *p, struct dtt_scenario *sc, yaml_node_t *
 	yaml_node_t *v[11], *w[3];
 	int err, count = 0, which = 0, agg;
 	const char *m;
-	size_t k;
 
 	snprintf(path, sizeof(path), "expect[%zu]", i);
 	if ((err = fields(p, n, path, keys, NULL, v)))
@@ -728,20 +1050,8 @@ static int parse_expect_one(struct ps *p, struct dtt_scenario *sc, yaml_node_t *
 	m = scalar(v[0]);
 	if (!v[0])
 		return fail(p, n, sub, "missing (expected a metric name)");
-	for (k = 0; m && dtt_scenario_metrics[k]; k++)
-		if (!strcmp(dtt_scenario_metrics[k], m))
-			break;
-	if (!m || !dtt_scenario_metrics[k]) {
-		char list[512] = "";
-
-		for (k = 0; dtt_scenario_metrics[k]; k++) {
-			size_t l = strlen(list);
-
-			snprintf(list + l, sizeof(list) - l, "%s%s", k ? ", " : "",
-				 dtt_scenario_metrics[k]);
-		}
-		return fail(p, v[0], sub, "unknown metric (expected one of: %s)", list);
-	}
+	if ((err = check_metric(p, sc, v[0], sub, m)))
+		return err;
 	snprintf(e->metric, sizeof(e->metric), "%s", m);
 	for (int j = 1; j <= 3; j++) {
 		if (v[j]) {
@@ -837,17 +1147,17 @@ static char *dup_str(const char *s)
 
 static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name",	   "description", "seed",    "duration",
-					   "sample_every", "start_unix",  "network", "dht",
-					   "workload",	   "events",	  "expect",  NULL};
-	static const char *const later[] = {"topics", "members", NULL};
-	yaml_node_t *v[12];
+	static const char *const keys[] = {
+	    "name", "description", "seed",   "duration", "sample_every", "start_unix", "network",
+	    "dht",  "workload",	   "events", "expect",	 "topics",	 NULL};
+	yaml_node_t *v[13];
 	const char *s;
 	uint64_t u;
 	int err;
 
-	if ((err = fields(p, root, "", keys, later, v)))
+	if ((err = fields(p, root, "", keys, NULL, v)))
 		return err;
+	p->has_topics = v[11] != NULL;
 	s = scalar(v[0]);
 	if (!v[0])
 		return fail(p, root, "name", "missing (expected a short name, e.g. dht-smoke)");
@@ -886,8 +1196,22 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 		return err;
 	if (!v[7])
 		return fail(p, root, "dht", "missing (expected a mapping with at least nodes)");
-	if ((err = parse_dht(p, sc, v[7])))
+	if ((err = parse_dht(p, sc, v[7], p->has_topics)))
 		return err;
+	if (v[11] && (err = parse_topics(p, sc, v[11])))
+		return err;
+	for (size_t i = 0; i < sc->topics_count; i++) {
+		if (sc->topics[i].bootstrap == DTT_BOOTSTRAP_DHT && !sc->dht.nodes) {
+			char path[PATH_MAX_LEN];
+
+			snprintf(path, sizeof(path), "topics[%zu].bootstrap", i);
+			return fail(p, v[7], path,
+				    "dht: the tracker needs DHT nodes (dht.nodes is 0); use "
+				    "bootstrap: peers for gossip only");
+		}
+	}
+	if (v[8] && !sc->dht.nodes)
+		return fail(p, v[8], "workload", "needs DHT nodes (dht.nodes is 0)");
 	if (v[8] && (err = parse_workload(p, sc, v[8])))
 		return err;
 	if (v[9] && (err = parse_events(p, sc, v[9])))
@@ -1126,6 +1450,9 @@ void dtt_scenario_deinit(struct dtt_scenario *sc)
 	dtt_free(sc->text);
 	dtt_free(sc->events);
 	dtt_free(sc->expects);
+	dtt_free(sc->topics);
+	sc->topics = NULL;
+	sc->topics_count = 0;
 	sc->description = sc->path = sc->text = NULL;
 	sc->events = NULL;
 	sc->expects = NULL;

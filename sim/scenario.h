@@ -1,11 +1,11 @@
 /* scenario.h - scenario files (scenarios/NAME.yaml, SCENARIOS.md): who exists, what the network
  * does, what happens when, and what must hold. Parsed with libyaml into plain structs.
  *
- * This version covers what the DHT needs: a population of DHT nodes, DHT puts and gets from
- * random nodes, partitions, heals, churn, loss and clock skew. Keys meant for topics and
- * members are recognised and rejected with "not supported yet"; any other unknown key is an
- * error. Errors name the file, line and column, the key path and what was expected. The format
- * is documented in scenarios/README.md.
+ * Two populations: DHT nodes (the backdrop that stores records; DHT puts and gets from random
+ * nodes as a workload) and topic members (dtt nodes that join gossip topics, through the DHT
+ * tracker or from known peers, and broadcast), with partitions, heals, churn, loss and clock
+ * skew acting on either. Unknown keys are errors. Errors name the file, line and column, the
+ * key path and what was expected. The format is documented in scenarios/README.md.
  */
 #ifndef DTT_SIM_SCENARIO_H
 #define DTT_SIM_SCENARIO_H
@@ -16,14 +16,20 @@
 
 #include "net.h"
 
-#define DTT_SCENARIO_NAME_MAX	64
-#define DTT_SCENARIO_METRIC_MAX 48
-#define DTT_SCENARIO_EVENTS_MAX 1024
-#define DTT_SCENARIO_EXPECT_MAX 256
-#define DTT_SCENARIO_NODES_MAX	10000000u /* fits the engine's 28-bit node field */
-#define DTT_SCENARIO_KEYS_MAX	4096
-#define DTT_SCENARIO_SET_MAX	64 /* --set overrides per load */
-#define DTT_SCENARIO_ERR_MAX	512
+#define DTT_SCENARIO_NAME_MAX	  64
+#define DTT_SCENARIO_METRIC_MAX	  96
+#define DTT_SCENARIO_EVENTS_MAX	  1024
+#define DTT_SCENARIO_EXPECT_MAX	  256
+#define DTT_SCENARIO_NODES_MAX	  10000000u /* fits the engine's 28-bit node field */
+#define DTT_SCENARIO_KEYS_MAX	  4096
+#define DTT_SCENARIO_SET_MAX	  64 /* --set overrides per load */
+#define DTT_SCENARIO_ERR_MAX	  1024
+#define DTT_SCENARIO_TOPICS_MAX	  16
+#define DTT_SCENARIO_SECRET_MAX	  256
+#define DTT_SCENARIO_STRATEGY_MAX 32
+#define DTT_SCENARIO_PEERS_MAX	  16 /* bootstrap: peers - contacts per joining member */
+#define DTT_SCENARIO_PAYLOAD_MIN  16 /* traffic.size: room for the broadcast's tag */
+#define DTT_SCENARIO_PAYLOAD_MAX  4096
 
 enum dtt_scenario_event_kind {
 	DTT_SCEV_PARTITION = 0, /* groups/fractions */
@@ -34,7 +40,14 @@ enum dtt_scenario_event_kind {
 	DTT_SCEV_LOSS,	     /* value */
 	DTT_SCEV_DUPLICATE,  /* value */
 	DTT_SCEV_JITTER,     /* value_ms */
-	DTT_SCEV_CLOCK_SKEW, /* fraction of all nodes, skew uniform in +-value_ms */
+	DTT_SCEV_CLOCK_SKEW, /* fraction of `who`, skew uniform in +-value_ms */
+};
+
+/* Which nodes churn and clock skew choose from. */
+enum dtt_scenario_who {
+	DTT_WHO_DHT = 0, /* DHT nodes */
+	DTT_WHO_MEMBERS, /* topic members */
+	DTT_WHO_ALL,	 /* both */
 };
 
 struct dtt_scenario_event {
@@ -42,10 +55,11 @@ struct dtt_scenario_event {
 	enum dtt_scenario_event_kind kind;
 	double fractions[DTT_SIMNET_GROUPS_MAX]; /* partition */
 	size_t groups;
-	double fraction;	/* churn, clock_skew: share of nodes concerned */
-	double value;		/* loss, duplicate */
-	double value_ms;	/* jitter, clock_skew max */
-	bool include_bootstrap; /* churn: may also hit the well-known bootstrap nodes */
+	double fraction;	   /* churn, clock_skew: share of nodes concerned */
+	double value;		   /* loss, duplicate */
+	double value_ms;	   /* jitter, clock_skew max */
+	bool include_bootstrap;	   /* churn: may also hit the well-known bootstrap nodes */
+	enum dtt_scenario_who who; /* churn, clock_skew: the nodes concerned */
 	unsigned line;
 };
 
@@ -96,6 +110,40 @@ enum dtt_scenario_get_keys {
 
 #define DTT_SCENARIO_RECENT_KEYS 8
 
+enum dtt_scenario_bootstrap {
+	DTT_BOOTSTRAP_DHT = 0, /* the topic tracker: records in the DHT (dtt_subscribe_and_join) */
+	DTT_BOOTSTRAP_PEERS,   /* gossip only: join 1..peers members that started earlier */
+};
+
+enum dtt_scenario_senders {
+	DTT_SENDERS_SINGLE = 0, /* the first joined member, every time */
+	DTT_SENDERS_RANDOM,	/* one joined member drawn uniformly per round */
+	DTT_SENDERS_ALL,	/* every joined member, at once */
+};
+
+/* One gossip topic and its members. */
+struct dtt_scenario_topic {
+	char name[DTT_SCENARIO_NAME_MAX];
+	uint8_t secret[DTT_SCENARIO_SECRET_MAX];
+	size_t secret_len;
+	char strategy[DTT_SCENARIO_STRATEGY_MAX]; /* a dtt_tracker_strategies name */
+	uint32_t members;
+	/* Join times: `bursts` windows of `over`, the first at `at`, then every `every`;
+	 * uniform within a window; member k joins in burst k * bursts / members. */
+	uint64_t join_at_ms, join_over_ms, burst_every_ms;
+	uint32_t bursts; /* >= 1 */
+	enum dtt_scenario_bootstrap bootstrap;
+	uint32_t peers; /* bootstrap peers: each member asks 1..peers earlier members */
+	struct {
+		uint64_t every_ms; /* 0: no traffic */
+		uint64_t start_ms;
+		uint32_t size;	/* payload bytes */
+		uint32_t count; /* rounds at most (0: until the end) */
+		enum dtt_scenario_senders senders;
+	} traffic;
+	unsigned line;
+};
+
 struct dtt_scenario {
 	char name[DTT_SCENARIO_NAME_MAX];
 	char *description;
@@ -117,7 +165,12 @@ struct dtt_scenario {
 		uint32_t nodes;
 		uint32_t bootstrap; /* well-known bootstrap nodes: indexes 0 .. bootstrap-1 */
 		uint64_t join_over_ms;
+		bool members_are_servers; /* members_are: server (default client, BEP 43) */
 	} dht;
+
+	struct dtt_scenario_topic *topics;
+	size_t topics_count;
+	uint32_t members; /* over all topics; members are nodes dht.nodes .. dht.nodes+members-1 */
 
 	struct {
 		uint32_t keys;	       /* signing keys (each with its own salt) */
@@ -135,8 +188,14 @@ struct dtt_scenario {
 	size_t expects_count;
 };
 
-/* Metrics the simulator samples (and expectations may name); NULL-terminated. */
+/* Metrics the simulator samples for the whole run (and expectations may name);
+ * NULL-terminated. */
 extern const char *const dtt_scenario_metrics[];
+/* Metrics sampled per topic (members only): named as they are with one topic, as
+ * "metric@topic" with several. The per-broadcast ones (dtt_scenario_broadcast_metric) get one
+ * point per broadcast, at its start time. NULL-terminated. */
+extern const char *const dtt_scenario_topic_metrics[];
+bool dtt_scenario_broadcast_metric(const char *name);
 
 /* Parses text (NUL-terminated, from path, used in messages) with "key.path=value" overrides
  * applied before validation. 0, or DTT_ERR_INVALID with "file:line:col: path: what" in err. */

@@ -1,5 +1,8 @@
 /* test_sim.c - sim/: event queue order, datagram pool, network model statistics, partitions,
- * crash/rejoin incarnations, expectation checks and run determinism (SIMULATION.md §3). */
+ * crash/rejoin incarnations, expectation checks and run determinism (SIMULATION.md §3); topic
+ * members: broadcast metrics (RMR, LDH, latency, missed) on exactly predictable overlays, the
+ * overlay's components, leave and rejoin, the tracker over the DHT, DHT clients vs servers
+ * (SCENARIOS.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 
 #include "check.h"
 #include "dht.h"
+#include "dtt.h"
 #include "engine.h"
 #include "err.h"
 #include "net.h"
@@ -22,6 +26,7 @@
 #include "queue.h"
 #include "results.h"
 #include "rng.h"
+#include "rt.h"
 #include "scenario.h"
 
 /* --- queue --- */
@@ -295,7 +300,7 @@ static struct dtt_sim *new_sim(const struct dtt_scenario *sc, uint64_t seed,
 	return sim;
 }
 
-/* Non-KRPC datagrams ('x...') are counted by the node and by nothing else. */
+/* Datagrams neither KRPC nor gossip ('x...') are counted by the node and by nothing else. */
 static uint64_t probes_seen(struct dtt_sim *sim, uint32_t i)
 {
 	struct dtt_node *n = dtt_sim_node(sim, i);
@@ -597,6 +602,390 @@ static void test_sim_stops_at_until_and_rejects_unknown_nodes(void **state)
 	dtt_scenario_deinit(&sc);
 }
 
+/* --- topic members --- */
+
+/* Three gossip-only members with 50 ms between any two: everyone ends up neighbour of
+ * everyone, so the first broadcast from member 0 floods (A->B, A->C, then B->C and C->B: four
+ * payloads for two deliveries, RMR 1), the duplicates prune B-C to lazy, and every later
+ * broadcast costs exactly two payloads (RMR 0). Each delivery is one hop after 50 ms. */
+static const char triangle[] = "name: tri\n"
+			       "duration: 40s\n"
+			       "sample_every: 5s\n"
+			       "network: {latency: {dist: constant, value: 50ms}}\n"
+			       "dht: {nodes: 0}\n"
+			       "topics:\n"
+			       "  - name: tri\n"
+			       "    members: 3\n"
+			       "    bootstrap: peers\n"
+			       "    peers: 2\n"
+			       "    join: {at: 0s, over: 2s}\n"
+			       "    traffic: {every: 5s, senders: single, start: 10s, count: 4}\n";
+
+static void expect_series(struct dtt_sim *sim, const char *metric, const double *want, size_t n)
+{
+	struct dtt_sim_series se;
+
+	if (!dtt_sim_series(sim, metric, &se))
+		fail_msg("no series %s", metric);
+	if (se.count != n)
+		fail_msg("%s: %zu points, want %zu", metric, se.count, n);
+	for (size_t i = 0; i < n; i++)
+		if (se.value[i] != want[i])
+			fail_msg("%s[%zu] = %g, want %g", metric, i, se.value[i], want[i]);
+}
+
+static double last_value(struct dtt_sim *sim, const char *metric)
+{
+	struct dtt_sim_series se;
+
+	assert_true(dtt_sim_series(sim, metric, &se));
+	assert_true(se.count > 0);
+	return se.value[se.count - 1];
+}
+
+static void test_members_broadcast_metrics_on_a_triangle(void **state)
+{
+	static const double rmr[] = {1, 0, 0, 0}, ldh[] = {1, 1, 1, 1}, lat[] = {50, 50, 50, 50};
+	static const double delivered[] = {2, 2, 2, 2}, zero[] = {0, 0, 0, 0};
+	static const double one[] = {1, 1, 1, 1};
+	struct dtt_sim_topic_stats ts;
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+
+	(void)state;
+	load_text(&sc, triangle, NULL, 0);
+	assert_int_equal(sc.members, 3);
+	sim = new_sim(&sc, 1, NULL);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	expect_series(sim, "rmr", rmr, 4);
+	expect_series(sim, "ldh", ldh, 4);
+	expect_series(sim, "broadcast_p50_ms", lat, 4);
+	expect_series(sim, "broadcast_p99_ms", lat, 4);
+	expect_series(sim, "delivered", delivered, 4);
+	expect_series(sim, "missed", zero, 4);
+	expect_series(sim, "delivery_ratio", one, 4);
+	assert_true(last_value(sim, "components") == 1);
+	assert_true(last_value(sim, "joined_fraction") == 1);
+	assert_true(last_value(sim, "largest_component_fraction") == 1);
+	assert_true(last_value(sim, "degree_min") == 2 && last_value(sim, "degree_max") == 2);
+	assert_true(last_value(sim, "members_alive") == 3);
+	assert_true(last_value(sim, "bubbles") == 0);
+	assert_int_equal(dtt_sim_topics(sim), 1);
+	dtt_sim_topic_stats(sim, 0, &ts);
+	assert_string_equal(ts.name, "tri");
+	assert_int_equal(ts.broadcasts, 4);
+	assert_int_equal(ts.delivered, 8);
+	assert_int_equal(ts.missed, 0);
+	assert_int_equal(ts.joins, 3);
+	assert_true(ts.rmr_mean == 0.25 && ts.ldh_mean == 1.0 && ts.ldh_max == 1);
+	assert_int_equal(ts.late, 0);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+/* The rows a member run writes: members in `node`, neighbour events naming the peer's index,
+ * one `message` row per broadcast with its figures. */
+static void test_members_write_broadcast_rows_and_neighbor_events(void **state)
+{
+	char dir[] = "/tmp/dtt-test-sim-XXXXXX", db[128], err[256], f[300];
+	struct dtt_scenario sc;
+	struct dtt_results *r;
+	char *rows;
+
+	(void)state;
+	load_text(&sc, triangle, NULL, 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/tri.db", dir);
+	r = dtt_results_open(db, err, sizeof(err));
+	if (!r)
+		fail_msg("results: %s", err);
+	run_digest(&sc, 1, r);
+	dtt_results_close(r);
+	rows = query_text(db, "SELECT t_ms, node_id, outcome, latency_ms, delivered, missed, rmr, "
+			      "ldh, p50_ms, p99_ms FROM message WHERE kind = 'broadcast' ORDER BY "
+			      "t_ms");
+	assert_string_equal(rows, "10000|0|ok|50.0|2|0|1.0|1.0|50.0|50.0\n"
+				  "15000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n"
+				  "20000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n"
+				  "25000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n");
+	free(rows);
+	rows = query_text(db, "SELECT group_concat(kind) FROM node");
+	assert_string_equal(rows, "member,member,member\n");
+	free(rows);
+	/* each member saw both others come up, and joined once */
+	rows = query_text(db, "SELECT node_id, group_concat(peer_id) FROM (SELECT node_id, peer_id "
+			      "FROM event WHERE kind = 'neighbor_up' ORDER BY node_id, peer_id) "
+			      "GROUP BY node_id");
+	assert_string_equal(rows, "0|1,2\n1|0,2\n2|0,1\n");
+	free(rows);
+	rows = query_text(db, "SELECT count(*), count(DISTINCT node_id), min(arg) > 0 FROM event "
+			      "WHERE kind = 'joined'");
+	assert_string_equal(rows, "3|3|1\n");
+	free(rows);
+	rows = query_text(db, "SELECT strategy, nodes FROM run");
+	assert_string_equal(rows, "reference|3\n");
+	free(rows);
+	unlink(db);
+	snprintf(f, sizeof(f), "%s-wal", db);
+	unlink(f);
+	snprintf(f, sizeof(f), "%s-shm", db);
+	unlink(f);
+	rmdir(dir);
+	dtt_scenario_deinit(&sc);
+}
+
+/* A cut 1 ms after the first broadcast isolates every member: the payloads in flight die, the
+ * overlay still believes in its links (components 1), so both other members count as missed;
+ * again 5 s later; once the links' liveness timeout has dropped every neighbour nobody is
+ * joined and the rounds are skipped. */
+static void test_members_missed_counts_the_senders_component(void **state)
+{
+	static const char text[] =
+	    "name: tri2\n"
+	    "duration: 40s\n"
+	    "sample_every: 5s\n"
+	    "network: {latency: {dist: constant, value: 50ms}}\n"
+	    "dht: {nodes: 0}\n"
+	    "topics:\n"
+	    "  - name: tri\n"
+	    "    members: 3\n"
+	    "    bootstrap: peers\n"
+	    "    peers: 2\n"
+	    "    join: {at: 0s, over: 2s}\n"
+	    "    traffic: {every: 5s, senders: single, start: 10s, count: 4}\n"
+	    "events:\n"
+	    "  - {at: 10s1ms, partition: {groups: [0.34, 0.33, 0.33]}}\n";
+	static const double missed[] = {2, 2}, delivered[] = {0, 0}, ratio[] = {0, 0};
+	static const double comps[] = {1, 1, 1, 3, 3, 3, 3, 3};
+	struct dtt_sim_topic_stats ts;
+	struct dtt_sim_series se;
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	sim = new_sim(&sc, 1, NULL);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	expect_series(sim, "missed", missed, 2);
+	expect_series(sim, "delivered", delivered, 2);
+	expect_series(sim, "delivery_ratio", ratio, 2);
+	expect_series(sim, "components", comps, 8);
+	assert_true(dtt_sim_series(sim, "rmr", &se)); /* undefined without deliveries */
+	assert_int_equal(se.count, 0);
+	dtt_sim_topic_stats(sim, 0, &ts);
+	assert_int_equal(ts.broadcasts, 2);
+	assert_int_equal(ts.broadcasts_skipped, 2);
+	assert_int_equal(ts.missed, 4);
+	assert_int_equal(ts.joined, 0);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+static const uint8_t *topic_id(const char *name, struct dtt_topic_id *id)
+{
+	dtt_topic_id_from_name(id, name);
+	return id->bytes;
+}
+
+/* A member that leaves says goodbye: its neighbours drop it at once (long before the 6 s
+ * liveness timeout); members crashed and rejoined come back with their identity and rejoin the
+ * overlay. */
+static void test_members_leave_at_once_and_rejoin_with_their_identity(void **state)
+{
+	static const char text[] = "name: churn\n"
+				   "duration: 2m\n"
+				   "sample_every: 5s\n"
+				   "network: {latency: {dist: constant, value: 20ms}}\n"
+				   "dht: {nodes: 0}\n"
+				   "topics:\n"
+				   "  - name: c\n"
+				   "    members: 12\n"
+				   "    bootstrap: peers\n"
+				   "    join: {at: 0s, over: 3s}\n"
+				   "events:\n"
+				   "  - {at: 30s, churn: {leave: 0.25}}\n"
+				   "  - {at: 50s, churn: {crash: 0.5}}\n"
+				   "  - {at: 1m20s, churn: {rejoin: all}}\n";
+	uint8_t ids[12][32], nb[64][32];
+	struct dtt_topic_id tid;
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+	int left = 0, down = 0;
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	sim = new_sim(&sc, 4, NULL);
+	assert_int_equal(dtt_sim_run_until(sim, 29000), 0);
+	for (uint32_t i = 0; i < 12; i++) {
+		struct dtt_node *n = dtt_sim_node(sim, i);
+
+		assert_non_null(n);
+		memcpy(ids[i], dtt_node_id(n), 32);
+		assert_true(dtt_gossip_is_joined(dtt_node_gossip(n), topic_id("c", &tid)));
+	}
+	/* 300 ms after the leave: nobody lists a member that left */
+	assert_int_equal(dtt_sim_run_until(sim, 30300), 0);
+	for (uint32_t i = 0; i < 12; i++) {
+		struct dtt_node *n = dtt_sim_node(sim, i);
+		size_t k;
+
+		if (!n) {
+			left++;
+			continue;
+		}
+		k = dtt_gossip_neighbors(dtt_node_gossip(n), tid.bytes, nb, 64);
+		for (size_t j = 0; j < k; j++)
+			for (uint32_t x = 0; x < 12; x++)
+				if (!dtt_sim_node(sim, x) && !memcmp(nb[j], ids[x], 32))
+					fail_msg("member %u still lists member %u", i, x);
+	}
+	assert_int_equal(left, 3);
+	assert_int_equal(dtt_sim_run_until(sim, 60000), 0);
+	for (uint32_t i = 0; i < 12; i++)
+		down += dtt_sim_node(sim, i) == NULL;
+	assert_int_equal(down, 3 + 5); /* half of the 9 still up, rounded */
+	assert_int_equal(dtt_sim_run(sim), 0);
+	for (uint32_t i = 0; i < 12; i++) {
+		assert_non_null(dtt_sim_node(sim, i));
+		assert_memory_equal(dtt_node_id(dtt_sim_node(sim, i)), ids[i], 32);
+	}
+	assert_true(last_value(sim, "members_alive") == 12);
+	assert_true(last_value(sim, "joined_fraction") == 1);
+	assert_true(last_value(sim, "components") == 1);
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
+/* Members of a topic on a DHT: the tracker publishes records and reads slots (DHT load is
+ * counted), everyone joins one swarm; DHT clients (BEP 43) never enter a routing table, DHT
+ * servers do. Partitions, skews and churn reach the members. */
+static void run_tracker_topic(bool servers, uint64_t *in_tables, struct dtt_sim **out)
+{
+	static const char text[] =
+	    "name: trk\n"
+	    "duration: 4m\n"
+	    "sample_every: 10s\n"
+	    "network: {latency: {dist: lognormal, median: 30ms, sigma: 0.5}}\n"
+	    "dht: {nodes: 40, bootstrap: 4, join: {over: 20s}}\n"
+	    "topics:\n"
+	    "  - name: t\n"
+	    "    secret: s3cret\n"
+	    "    members: 10\n"
+	    "    join: {at: 40s, over: 20s}\n"
+	    "    traffic: {every: 10s, start: 2m}\n"
+	    "events:\n"
+	    "  - {at: 0s, clock_skew: {members: 1.0, max: 20s}}\n";
+	const char *sets[1] = {servers ? "dht.members_are=server" : "dht.members_are=client"};
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+
+	load_text(&sc, text, sets, 1);
+	assert_int_equal(sc.dht.members_are_servers, servers);
+	sim = new_sim(&sc, 2, NULL);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	*in_tables = 0;
+	for (uint32_t d = 0; d < 40; d++) {
+		struct dtt_node *dn = dtt_sim_node(sim, d);
+
+		for (uint32_t m = 40; m < 50; m++) {
+			struct dtt_rt_info info;
+
+			*in_tables += dtt_rt_get(dtt_dht_rt(dtt_node_dht(dn)),
+						 dtt_dht_id(dtt_node_dht(dtt_sim_node(sim, m))),
+						 dtt_sim_now_ms(sim), &info);
+		}
+	}
+	*out = sim;
+	dtt_scenario_deinit(&sc);
+}
+
+static double series_sum(struct dtt_sim *sim, const char *metric)
+{
+	struct dtt_sim_series se;
+	double sum = 0;
+
+	assert_true(dtt_sim_series(sim, metric, &se));
+	for (size_t i = 0; i < se.count; i++)
+		sum += se.value[i];
+	return sum;
+}
+
+static void test_members_join_through_the_tracker_as_dht_clients_or_servers(void **state)
+{
+	struct dtt_sim_topic_stats ts;
+	struct dtt_sim *sim;
+	uint64_t in_tables;
+
+	(void)state;
+	run_tracker_topic(false, &in_tables, &sim);
+	assert_int_equal(in_tables, 0);
+	assert_true(last_value(sim, "joined_fraction") == 1);
+	assert_true(last_value(sim, "components") == 1);
+	assert_true(series_sum(sim, "records_published") > 0);
+	assert_true(series_sum(sim, "dht_gets_per_member_min") > 0);
+	assert_true(series_sum(sim, "dht_puts_per_member_min") > 0);
+	assert_true(series_sum(sim, "dht_hottest_rps") > 0);
+	assert_true(series_sum(sim, "datagrams_dht") > 0);
+	assert_true(series_sum(sim, "datagrams_gossip") > 0);
+	assert_true(series_sum(sim, "bytes_gossip") > series_sum(sim, "datagrams_gossip"));
+	dtt_sim_topic_stats(sim, 0, &ts);
+	assert_int_equal(ts.joins, 10);
+	assert_int_equal(ts.never_joined, 0);
+	assert_true(ts.published > 0 && ts.dht_gets > 0 && ts.dht_puts >= ts.published);
+	assert_true(ts.broadcasts >= 10 && ts.missed == 0);
+	dtt_sim_free(sim);
+	run_tracker_topic(true, &in_tables, &sim);
+	assert_true(in_tables > 0);
+	assert_true(last_value(sim, "joined_fraction") == 1);
+	dtt_sim_free(sim);
+}
+
+/* Same scenario and seed: same digest and the same member rows; joins, partitions, churn and
+ * traffic all included. */
+static void test_members_same_seed_same_digest(void **state)
+{
+	static const char text[] =
+	    "name: det\n"
+	    "duration: 3m\n"
+	    "network: {latency: {dist: lognormal, median: 30ms, sigma: 0.5}, "
+	    "jitter: 5ms, loss: 0.02}\n"
+	    "dht: {nodes: 20, bootstrap: 3, join: {over: 10s}}\n"
+	    "topics:\n"
+	    "  - {name: a, members: 8, join: {at: 20s, over: 10s}, "
+	    "traffic: {every: 5s, senders: all}}\n"
+	    "  - {name: b, members: 8, bootstrap: peers, "
+	    "traffic: {every: 3s, size: 1500}}\n"
+	    "events:\n"
+	    "  - {at: 1m, partition: {groups: [0.5, 0.5]}}\n"
+	    "  - {at: 1m30s, heal: {}}\n"
+	    "  - {at: 2m, churn: {crash: 0.25, of: all}}\n";
+	struct dtt_scenario sc;
+	struct dtt_sim *sim;
+	uint64_t d[3];
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	d[0] = run_digest(&sc, 9, NULL);
+	d[1] = run_digest(&sc, 9, NULL);
+	d[2] = run_digest(&sc, 10, NULL);
+	assert_int_equal(d[0], d[1]);
+	assert_int_not_equal(d[0], d[2]);
+	/* with two topics, per-topic metrics are named metric@topic */
+	sim = new_sim(&sc, 9, NULL);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	assert_true(last_value(sim, "members_alive@a") + last_value(sim, "members_alive@b") +
+			last_value(sim, "alive_nodes") >
+		    0);
+	assert_true(series_sum(sim, "broadcasts@b") > 0);
+	{
+		struct dtt_sim_series se;
+
+		assert_false(dtt_sim_series(sim, "components", &se));
+	}
+	dtt_sim_free(sim);
+	dtt_scenario_deinit(&sc);
+}
+
 /* --- expectations --- */
 
 static void test_check_windows_and_aggregates(void **state)
@@ -684,6 +1073,12 @@ int main(void)
 	    cmocka_unit_test(test_sim_workload_finds_values_and_samples_metrics),
 	    cmocka_unit_test(test_sim_stops_at_until_and_rejects_unknown_nodes),
 	    cmocka_unit_test(test_check_windows_and_aggregates),
+	    cmocka_unit_test(test_members_broadcast_metrics_on_a_triangle),
+	    cmocka_unit_test(test_members_write_broadcast_rows_and_neighbor_events),
+	    cmocka_unit_test(test_members_missed_counts_the_senders_component),
+	    cmocka_unit_test(test_members_leave_at_once_and_rejoin_with_their_identity),
+	    cmocka_unit_test(test_members_join_through_the_tracker_as_dht_clients_or_servers),
+	    cmocka_unit_test(test_members_same_seed_same_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
