@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main demo: installs what is missing, builds, runs the simulator scenario
-# scenarios/dht-partition.yaml (200 DHT nodes; a 50/50 partition from 5 to 10 minutes, then a
-# heal) and draws its figures from the results database. Prints where the figures are.
+# The main demo: installs what is missing, builds, then simulates a topic whose members form
+# groups apart (bubbles) and are later cut by a 50/50 partition of the whole network, and draws
+# the figures: overlay components over time with the partition and heal marked, time to join,
+# the DHT load of the tracker, broadcast delivery. Prints where the figures are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +11,14 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)"
 
 mkdir -p results
-db=results/demo-dht-partition.db
+db=results/demo.db
 rm -f "$db" "$db-wal" "$db-shm"
-echo "== dtt-sim run scenarios/dht-partition.yaml"
-build/sim/dtt-sim run scenarios/dht-partition.yaml --db "$db"
+for scenario in bubbles partition-heal; do
+	echo "== dtt-sim run scenarios/$scenario.yaml"
+	build/sim/dtt-sim run "scenarios/$scenario.yaml" --db "$db"
+done
 echo "== figures"
-analysis/plot.sh "$db" "" results/figures
-echo "== demo done: open results/figures/run1_get_over_time.png (get success and latency, partition and heal marked)"
+analysis/plot.sh "$db" 1 results/figures
+analysis/plot.sh "$db" 2 results/figures
+echo "== demo done: results/figures/run2_overlay.png shows the partition and the heal,"
+echo "   results/figures/run1_overlay.png the bubbles merging; run*_join_cdf.png, run*_dht_load.png"
