@@ -1359,6 +1359,8 @@ int dtt_sim_run(struct dtt_sim *s)
 	summary(s, "queue_peak", (double)b.queue_peak);
 	summary(s, "verify_checks", (double)b.verify_checks);
 	summary(s, "verify_memo_hits", (double)b.verify_hits);
+	summary(s, "record_memo_hits", (double)b.record_hits);
+	summary(s, "record_memo_misses", (double)b.record_misses);
 	summary(s, "dht_hottest_rps", s->tot.hottest_rps);
 	summary(s, "dht_hottest_node", (double)s->tot.hottest_node);
 	{
@@ -1429,6 +1431,10 @@ void dtt_sim_bench(const struct dtt_sim *s, struct dtt_sim_bench *out)
 		out->verify_checks = vs->checks;
 		out->verify_hits = vs->hits;
 		out->verify_replaced = vs->replaced;
+	}
+	if (s->rmemo_ready) {
+		out->record_hits = s->rmemo.hits;
+		out->record_misses = s->rmemo.misses;
 	}
 }
 

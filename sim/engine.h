@@ -72,6 +72,9 @@ struct dtt_sim_bench {
 	/* BEP 44 signature checks of all nodes through the shared memo (verify_memo.h):
 	 * checks, those answered by the memo (the rest ran Ed25519), and entries evicted. */
 	uint64_t verify_checks, verify_hits, verify_replaced;
+	/* Record openings of all members through the shared record memo (memo.h): answered by
+	 * the memo, and opened (two HPKE layers and a signature check). */
+	uint64_t record_hits, record_misses;
 };
 
 /* A sampled metric as a series (for expectations): times, values and weights (the number of

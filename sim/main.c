@@ -35,8 +35,9 @@ static const struct args *running_args;
 static const char usage_main[] =
     "usage: dtt-sim COMMAND [options]\n"
     "\n"
-    "Deterministic discrete-event simulator of dtt nodes: runs real DHT nodes on a virtual\n"
-    "clock and a simulated network, as described by a scenario file (scenarios/README.md).\n"
+    "Deterministic discrete-event simulator of dtt nodes: runs real DHT nodes and topic\n"
+    "members (gossip, topic tracker) on a virtual clock and a simulated network, as described\n"
+    "by a scenario file (scenarios/README.md).\n"
     "\n"
     "commands:\n"
     "  run SCENARIO       run one seed, write results to SQLite, print figures and digest\n"
@@ -51,7 +52,8 @@ static const char usage_run[] =
     "usage: dtt-sim run SCENARIO [options]\n"
     "\n"
     "Runs the scenario once. Prints a benchmark (events, events/s, wall time, peak RSS,\n"
-    "bytes per node) and always, last, `digest: <hex>`: a hash over every delivered\n"
+    "bytes per node), per topic what its members did (joins, broadcasts: delivery, RMR,\n"
+    "LDH; tracker), and always, last, `digest: <hex>`: a hash over every delivered\n"
     "datagram and fired timer, equal for equal (scenario, seed).\n"
     "\n"
     "options:\n"
@@ -432,6 +434,11 @@ static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint
 		       100.0 * (double)b.verify_hits / (double)b.verify_checks,
 		       (unsigned long long)(b.verify_checks - b.verify_hits),
 		       (unsigned long long)b.verify_replaced);
+	if (b.record_hits + b.record_misses)
+		printf("records: %llu openings, %.2f%% answered by the shared memo, %llu opened\n",
+		       (unsigned long long)(b.record_hits + b.record_misses),
+		       100.0 * (double)b.record_hits / (double)(b.record_hits + b.record_misses),
+		       (unsigned long long)b.record_misses);
 	print_topics(sim);
 }
 
