@@ -141,11 +141,11 @@ adj = {m: set() for m in range(1, n + 1)}
 for m, peer in edges:
     if peer in ids:
         adj[m].add(ids[peer]); adj[ids[peer]].add(m)
-seen, todo = {1}, [1]
-while todo:
-    for x in adj[todo.pop()]:
+seen, frontier = {1}, [1]
+while frontier:
+    for x in adj[frontier.pop()]:
         if x not in seen:
-            seen.add(x); todo.append(x)
+            seen.add(x); frontier.append(x)
 sys.exit(0 if len(seen) == n else 1)
 PY
 }
