@@ -9,13 +9,14 @@ if (!exists("m_alive")) m_alive = "alive_nodes"
 if (!exists("m_stored")) m_stored = "put_stored_mean"
 
 n_alive = metric_count(m_alive)
-n_stored = metric_count(m_stored)
+# m_stored = "": leave the replicas out (a run without a BEP 44 workload).
+n_stored = m_stored eq "" ? 0 : metric_count(m_stored)
 if (n_alive + n_stored == 0) {
 	print sprintf("%s: run %d has no samples of %s or %s: no figure", script, run, m_alive, m_stored)
 	exit status 3
 }
 if (n_alive == 0) { print sprintf("%s: run %d has no samples of %s", script, run, m_alive) }
-if (n_stored == 0) { print sprintf("%s: run %d has no samples of %s", script, run, m_stored) }
+if (n_stored == 0 && m_stored ne "") { print sprintf("%s: run %d has no samples of %s", script, run, m_stored) }
 
 set output out
 # The title sits at the top of the canvas, above the marker labels.

@@ -2,8 +2,9 @@
 # plot.sh - draws the figures of one run of a dtt-sim results database.
 # usage: analysis/plot.sh DB [RUN_ID] [OUTDIR]
 #   RUN_ID defaults to the latest run, OUTDIR to ./figures.
-# Writes OUTDIR/runN_<figure>.png for each figure the run has data for and prints their paths,
-# one a line, on stdout. Figures a run lacks the data for are skipped with a message on stderr.
+# Writes OUTDIR/runN_<figure>.png for each figure that fits the run (DHT workload figures for runs
+# with BEP 44 gets and puts, overlay figures for runs with topic members) and prints their paths,
+# one a line, on stdout. A figure whose data turns out empty is skipped with a message on stderr.
 # Exit status: 0 when at least one figure was written and none failed, 1 otherwise, 2 on a
 # usage error.
 set -eu
@@ -31,6 +32,11 @@ if [ "$n" != 1 ]; then
 fi
 mkdir -p "$outdir"
 
+# has_rows KIND: the run has rows of KIND in the message table.
+has_rows() {
+	[ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM message WHERE run_id = $run AND kind = '$1' LIMIT 1")" ]
+}
+
 written=0
 failed=0
 # draw FIGURE NAME [GNUPLOT-ASSIGNMENTS]: figure script FIGURE.gp into OUTDIR/runN_NAME.png.
@@ -52,9 +58,18 @@ draw() {
 		failed=$((failed + 1))
 	fi
 }
-for fig in get_over_time latency_cdf traffic dht_state; do
-	draw "$fig" "$fig"
-done
+# Runs with a BEP 44 workload (gets and puts from random nodes): success and latency over time
+# and the latency CDF. Runs without one get neither (and no message about them).
+if has_rows get || has_rows put; then
+	draw get_over_time get_over_time
+	draw latency_cdf latency_cdf
+	stored="put_stored_mean"
+else
+	stored=""
+fi
+draw traffic traffic
+# DHT state: nodes alive, and the replicas per stored item where there is a workload.
+draw dht_state dht_state "m_stored='$stored'"
 # Runs with topic members: the overlay and the tracker's DHT load per topic (suffix '' with one
 # topic, '@name' with several), the time-to-join CDF and the broadcasts of all topics. Runs
 # without members get none of these (and no message about them).
@@ -67,6 +82,6 @@ if [ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM sample_named WHERE run_id = $run 
 		draw dht_load "dht_load$t" "suffix='$t'"
 	done
 	draw join_cdf join_cdf
-	draw broadcast broadcast
+	has_rows broadcast && draw broadcast broadcast
 fi
 [ "$failed" = 0 ] && [ "$written" -gt 0 ]
