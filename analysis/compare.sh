@@ -3,6 +3,7 @@
 # usage: analysis/compare.sh DB METRIC RUN_ID RUN_ID... [-o OUT.png]
 # Prints the PNG's path. Default output: ./figures/compare_METRIC_runs_A_B.png
 set -eu
+case ${1:-} in -h | --help) sed -n '2,4s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 usage() { echo "usage: $0 DB METRIC RUN_ID RUN_ID... [-o OUT.png]" >&2; exit 2; }
 [ $# -ge 3 ] || usage

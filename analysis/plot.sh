@@ -8,6 +8,7 @@
 # Exit status: 0 when at least one figure was written and none failed, 1 otherwise, 2 on a
 # usage error.
 set -eu
+case ${1:-} in -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 [ $# -ge 1 ] && [ $# -le 3 ] || { echo "usage: $0 DB [RUN_ID] [OUTDIR]" >&2; exit 2; }

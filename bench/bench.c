@@ -56,9 +56,45 @@ static double seconds(void)
 		printf("%-22s %10.0f ops/s %9.2f us/op\n", name, n_ / t, t * 1e6 / n_);          \
 	} while (0)
 
+static const char usage[] =
+	"usage: dtt-bench [SECONDS]\n"
+	"\n"
+	"Prints operations per second of the primitives behind records: ed25519 sign and strict\n"
+	"verify, X25519, record seal (604-byte gossip record) and record open (both HPKE layers\n"
+	"and the signature). Each figure runs for at least SECONDS (default 1, at most 60).\n"
+	"Figures are printed, never asserted; compare them on an otherwise idle machine.\n";
+
+/* SECONDS from argv, or -1 after printing why (2 = bad usage, 0 = --help). */
+static double parse_seconds(int argc, char **argv, int *status)
+{
+	char *end;
+	double s;
+
+	if (argc == 1)
+		return 1.0;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		*status = 0;
+		return -1;
+	}
+	if (argc == 2) {
+		s = strtod(argv[1], &end);
+		if (end != argv[1] && *end == '\0' && s > 0 && s <= 60)
+			return s;
+	}
+	if (argc == 2)
+		fprintf(stderr, "dtt-bench: expected SECONDS from 0 to 60, got '%s'\n", argv[1]);
+	else
+		fprintf(stderr, "dtt-bench: unexpected argument '%s'\n", argv[2]);
+	fputs(usage, stderr);
+	*status = 2;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	double min_s = argc > 1 ? atof(argv[1]) : 1.0;
+	int status = 0;
+	double min_s = parse_seconds(argc, argv, &status);
 	uint8_t seed[32] = {1}, pk[32], sk[64], sig[64], msg[392] = {2}, x[32], xs[32] = {3};
 	uint8_t topic[32], secret_hash[32], enc_seed[32], content[DTT_GOSSIP_CONTENT_BYTES] = {4};
 	uint8_t value[DTT_ENCRYPTED_RECORD_MAX];
@@ -66,8 +102,8 @@ int main(int argc, char **argv)
 	volatile int sink = 0;
 	int n;
 
-	if (min_s <= 0)
-		min_s = 1.0;
+	if (min_s < 0)
+		return status;
 	if (dtt_crypto_init())
 		return 1;
 	dtt_rng_seed(&rng, 42);

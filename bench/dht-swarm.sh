@@ -5,6 +5,12 @@
 # and of a put (the operation itself, after the client's bootstrap) and the datagrams the
 # client sent per operation. Figures are printed, never asserted.
 set -euo pipefail
+case "${1:-}" in
+-h | --help)
+	sed -n '2,6s/^# \{0,1\}//p' "$0"
+	exit 0
+	;;
+esac
 build=${1:?usage: dht-swarm.sh BUILD_DIR [NODES] [OPS]}
 nodes=${2:-32}
 ops=${3:-40}
