@@ -619,9 +619,10 @@ static int cmd_validate(int argc, char **argv)
 			       t->traffic.count ? " (limited rounds)" : "");
 	}
 	printf("network: latency %s, jitter %gms, loss %g, duplicate %g\n",
-	       sc.network.latency.dist == DTT_SIMNET_CONSTANT  ? "constant"
-	       : sc.network.latency.dist == DTT_SIMNET_UNIFORM ? "uniform"
-							       : "lognormal",
+	       sc.network.latency.dist == DTT_SIMNET_CONSTANT    ? "constant"
+	       : sc.network.latency.dist == DTT_SIMNET_UNIFORM   ? "uniform"
+	       : sc.network.latency.dist == DTT_SIMNET_LOGNORMAL ? "lognormal"
+								 : "coordinates",
 	       sc.network.jitter_ms, sc.network.loss, sc.network.duplicate);
 	printf("workload: %u keys, puts every %llu ms, gets every %llu ms, starting at %s\n",
 	       sc.workload.keys, (unsigned long long)sc.workload.put_every_ms,

@@ -41,6 +41,15 @@ void dtt_simnet_deinit(struct dtt_simnet *net)
 	net->group = NULL;
 }
 
+void dtt_simnet_coordinates(const struct dtt_simnet *net, uint32_t a, double *x, double *y)
+{
+	/* A constant of its own keeps node hashes apart from the pair hashes. */
+	uint64_t h = mix64(net->pair_seed ^ 0xc2b2ae3d27d4eb4full ^ mix64(a));
+
+	*x = (double)(h >> 32) * 0x1.0p-32;
+	*y = (double)(h & 0xffffffffu) * 0x1.0p-32;
+}
+
 uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b)
 {
 	const struct dtt_simnet_latency *l = &net->latency;
@@ -58,6 +67,14 @@ uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b
 		double z = sqrt(-2.0 * log(unit_open0(h1))) * cos(2.0 * M_PI * unit_open0(h2));
 
 		ms = l->median_ms * exp(l->sigma * z);
+		break;
+	}
+	case DTT_SIMNET_COORDINATES: {
+		double xa, ya, xb, yb;
+
+		dtt_simnet_coordinates(net, a, &xa, &ya);
+		dtt_simnet_coordinates(net, b, &xb, &yb);
+		ms = l->min_ms + (l->max_ms - l->min_ms) * hypot(xa - xb, ya - yb) * M_SQRT1_2;
 		break;
 	}
 	case DTT_SIMNET_CONSTANT:

@@ -2,8 +2,10 @@
  * (SIMULATION.md §3.5). O(1) state per node: a u16 partition label.
  *
  * Latency of the pair {a, b} (symmetric) is a base value drawn once from the configured
- * distribution by hashing (seed, min(a,b), max(a,b)), so no per-pair table exists, plus a
- * per-datagram jitter drawn uniformly in [0, jitter). Loss and duplication are Bernoulli draws
+ * distribution by hashing (seed, min(a,b), max(a,b)), so no per-pair table exists, or, with
+ * DTT_SIMNET_COORDINATES, the distance of the two nodes' points, each hashed from (seed, node)
+ * (so latencies obey the triangle inequality, as geography does), plus a per-datagram jitter
+ * drawn uniformly in [0, jitter). Loss and duplication are Bernoulli draws
  * per datagram from the network's own random stream. Two nodes can reach each other when their
  * partition labels are equal; the engine checks this at send and again at delivery, so
  * datagrams in flight when a cut happens are lost. A heal resets every label to 0.
@@ -23,6 +25,9 @@ enum dtt_simnet_dist {
 	DTT_SIMNET_CONSTANT = 0,  /* value_ms */
 	DTT_SIMNET_UNIFORM = 1,	  /* min_ms .. max_ms */
 	DTT_SIMNET_LOGNORMAL = 2, /* median_ms * exp(sigma * N(0,1)) */
+	/* Each node sits at a point of the unit square; min_ms + (max_ms - min_ms) * d / sqrt(2)
+	 * for the distance d of the pair (min_ms at one spot, max_ms across the diagonal). */
+	DTT_SIMNET_COORDINATES = 3,
 };
 
 struct dtt_simnet_latency {
@@ -57,6 +62,9 @@ struct dtt_simnet {
 int dtt_simnet_init(struct dtt_simnet *net, uint32_t n, const struct dtt_simnet_latency *lat,
 		    uint64_t pair_seed, uint64_t rng_seed);
 void dtt_simnet_deinit(struct dtt_simnet *net);
+
+/* The point of node a in the unit square under DTT_SIMNET_COORDINATES (deterministic). */
+void dtt_simnet_coordinates(const struct dtt_simnet *net, uint32_t a, double *x, double *y);
 
 /* The base one-way latency of the pair, in microseconds (symmetric, deterministic). */
 uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b);

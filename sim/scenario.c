@@ -415,11 +415,12 @@ static int get_word(struct ps *p, yaml_node_t *n, const char *path, const char *
 static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, const char *path)
 {
 	static const char *const keys[] = {"dist", "value", "min", "max", "median", "sigma", NULL};
-	static const char *const dists[] = {"constant", "uniform", "lognormal", NULL};
-	static const bool used[3][6] = {
+	static const char *const dists[] = {"constant", "uniform", "lognormal", "coordinates", NULL};
+	static const bool used[4][6] = {
 	    {true, true, false, false, false, false},
 	    {true, false, true, true, false, false},
 	    {true, false, false, false, true, true},
+	    {true, false, true, true, false, false},
 	};
 	struct dtt_simnet_latency *l = &sc->network.latency;
 	yaml_node_t *v[7];
@@ -434,7 +435,7 @@ static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, 
 		return err;
 	join_path(sub, path, "dist");
 	if (!v[0])
-		return fail(p, n, sub, "missing (expected constant, uniform or lognormal)");
+		return fail(p, n, sub, "missing (expected constant, uniform, lognormal or coordinates)");
 	if ((err = get_word(p, v[0], sub, dists, &dist)))
 		return err;
 	for (int i = 1; i < 6; i++) {

@@ -215,6 +215,11 @@ static void test_latency_forms(void **state)
 	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_UNIFORM);
 	assert_true(sc.network.latency.min_ms == 10 && sc.network.latency.max_ms == 100);
 	dtt_scenario_deinit(&sc);
+	parse_ok(&sc, "name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		      "network: {latency: {dist: coordinates, min: 5ms, max: 150ms}}\n");
+	assert_int_equal(sc.network.latency.dist, DTT_SIMNET_COORDINATES);
+	assert_true(sc.network.latency.min_ms == 5 && sc.network.latency.max_ms == 150);
+	dtt_scenario_deinit(&sc);
 	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
 		     "network: {latency: {dist: uniform, min: 10ms, max: 20ms, median: 5ms}}\n",
 		     "s.yaml:4:66: network.latency.median: not used by dist uniform");
@@ -224,7 +229,10 @@ static void test_latency_forms(void **state)
 	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
 		     "network: {latency: {dist: gamma, value: 5ms}}\n",
 		     "s.yaml:4:27: network.latency.dist: expected one of constant, uniform, "
-		     "lognormal, got 'gamma'");
+		     "lognormal, coordinates, got 'gamma'");
+	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		     "network: {latency: {dist: coordinates, min: 5ms}}\n",
+		     "s.yaml:4:20: network.latency.max: missing (required by dist coordinates)");
 }
 
 static void test_errors_name_file_line_column_and_expectation(void **state)

@@ -227,6 +227,52 @@ static void test_net_uniform_latency_and_jitter_within_3_sigma(void **state)
 	dtt_simnet_deinit(&net);
 }
 
+static void test_net_coordinates_latency_is_planar_distance(void **state)
+{
+	const struct dtt_simnet_latency lat = {
+	    .dist = DTT_SIMNET_COORDINATES, .min_ms = 10, .max_ms = 150};
+	struct dtt_simnet net;
+	const uint32_t n = 600;
+	double sum = 0, pairs = 0, x, y, x2, y2;
+
+	(void)state;
+	assert_int_equal(dtt_simnet_init(&net, n, &lat, 11, 0), 0);
+	for (uint32_t a = 0; a < n; a++) {
+		dtt_simnet_coordinates(&net, a, &x, &y);
+		assert_true(x >= 0 && x < 1 && y >= 0 && y < 1);
+		for (uint32_t b = a + 1; b < n; b++) {
+			uint64_t us = dtt_simnet_base_us(&net, a, b);
+
+			dtt_simnet_coordinates(&net, b, &x2, &y2);
+			assert_int_equal(us, dtt_simnet_base_us(&net, b, a)); /* symmetric */
+			assert_int_equal(us, llround((10 + 140 * hypot(x - x2, y - y2) * M_SQRT1_2) *
+						     1000.0));
+			assert_true(us >= 10000 && us <= 150000);
+			sum += (double)us / 1000.0;
+			pairs++;
+		}
+	}
+	/* The mean distance of two uniform points of the unit square is
+	 * (2 + sqrt 2 + 5 ln(1 + sqrt 2)) / 15 = 0.5214: the mean latency is 10 + 140 * 0.3687
+	 * = 61.6 ms (a uniform draw in [10, 150] would give 80). The pairs share their nodes, so
+	 * the tolerance is that of 600 points, not of 179,700 independent pairs. */
+	assert_true(fabs(sum / pairs - (10 + 140 * 0.521405 * M_SQRT1_2)) <= 2.0);
+	/* Geography: the triangle inequality holds for the distance part of the latency. */
+	for (uint32_t a = 0; a + 2 < n; a += 3) {
+		double ab = (double)dtt_simnet_base_us(&net, a, a + 1) - 10000;
+		double bc = (double)dtt_simnet_base_us(&net, a + 1, a + 2) - 10000;
+		double ac = (double)dtt_simnet_base_us(&net, a, a + 2) - 10000;
+
+		assert_true(ac <= ab + bc + 2 && ab <= ac + bc + 2 && bc <= ab + ac + 2);
+	}
+	/* The points are a function of the seed. */
+	dtt_simnet_coordinates(&net, 7, &x, &y);
+	net.pair_seed = 12;
+	dtt_simnet_coordinates(&net, 7, &x2, &y2);
+	assert_true(x != x2 || y != y2);
+	dtt_simnet_deinit(&net);
+}
+
 static void test_net_partition_splits_by_fraction_and_heal_restores(void **state)
 {
 	const struct dtt_simnet_latency lat = {.dist = DTT_SIMNET_CONSTANT, .value_ms = 1};
@@ -1066,6 +1112,7 @@ int main(void)
 	    cmocka_unit_test(test_net_loss_rate_within_3_sigma),
 	    cmocka_unit_test(test_net_lognormal_latency_median_and_sigma),
 	    cmocka_unit_test(test_net_uniform_latency_and_jitter_within_3_sigma),
+	    cmocka_unit_test(test_net_coordinates_latency_is_planar_distance),
 	    cmocka_unit_test(test_net_partition_splits_by_fraction_and_heal_restores),
 	    cmocka_unit_test(test_sim_partition_blocks_at_send_and_in_flight_heal_restores),
 	    cmocka_unit_test(test_sim_rejoin_keeps_identity_and_drops_old_incarnation_traffic),
