@@ -3,12 +3,13 @@
 # usage: analysis/plot.sh DB [RUN_ID] [OUTDIR]
 #   RUN_ID defaults to the latest run, OUTDIR to ./figures.
 # Writes OUTDIR/runN_<figure>.png for each figure that fits the run (DHT workload figures for runs
-# with BEP 44 gets and puts, overlay figures for runs with topic members) and prints their paths,
+# with BEP 44 gets and puts, DHT figures for runs with DHT nodes, overlay figures for runs with
+# topic members, DHT load for topics that use the tracker) and prints their paths,
 # one a line, on stdout. A figure whose data turns out empty is skipped with a message on stderr.
 # Exit status: 0 when at least one figure was written and none failed, 1 otherwise, 2 on a
 # usage error.
 set -eu
-case ${1:-} in -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 [ $# -ge 1 ] && [ $# -le 3 ] || { echo "usage: $0 DB [RUN_ID] [OUTDIR]" >&2; exit 2; }
@@ -36,6 +37,10 @@ mkdir -p "$outdir"
 # has_rows KIND: the run has rows of KIND in the message table.
 has_rows() {
 	[ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM message WHERE run_id = $run AND kind = '$1' LIMIT 1")" ]
+}
+# has_metric NAME: the run has a sample of metric NAME that is not 0.
+has_metric() {
+	[ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM sample_named WHERE run_id = $run AND metric = '$1' AND value <> 0 LIMIT 1")" ]
 }
 
 written=0
@@ -69,8 +74,9 @@ else
 	stored=""
 fi
 draw traffic traffic
-# DHT state: nodes alive, and the replicas per stored item where there is a workload.
-draw dht_state dht_state "m_stored='$stored'"
+# DHT state: nodes alive, and the replicas per stored item where there is a workload (runs
+# without DHT nodes, such as gossip among known peers, get none).
+has_metric routing_table_mean && draw dht_state dht_state "m_stored='$stored'"
 # Runs with topic members: the overlay and the tracker's DHT load per topic (suffix '' with one
 # topic, '@name' with several), the time-to-join CDF and the broadcasts of all topics. Runs
 # without members get none of these (and no message about them).
@@ -80,7 +86,8 @@ if [ -n "$(sqlite3 -batch "$db" "SELECT 1 FROM sample_named WHERE run_id = $run 
 		[ "$t" = "''" ] && t=
 		check_word topic "x$t"
 		draw overlay "overlay$t" "suffix='$t'"
-		draw dht_load "dht_load$t" "suffix='$t'"
+		# the tracker's DHT load, for topics whose members find each other through the DHT
+		has_metric "dht_gets_per_member_min$t" && draw dht_load "dht_load$t" "suffix='$t'"
 	done
 	draw join_cdf join_cdf
 	has_rows broadcast && draw broadcast broadcast

@@ -6,8 +6,9 @@
  *      20 min, 10 % of nodes crash at 22 min and rejoin at 25 min, loss raised at 26 min; gets
  *      and puts in `message`, and the per-interval metrics the simulator samples, computed from
  *      those operations.
- *   2. "synthetic-sparse": 500 nodes for 5 min with no events, no messages, no get metrics and
- *      only per-node `datagrams` samples: the figures must say what is missing, not fail.
+ *   2. "synthetic-sparse": 500 DHT nodes for 5 min with no events, no messages, no get metrics,
+ *      `alive_nodes` and `routing_table_mean` (as every run of the simulator has) and only
+ *      per-node `datagrams` samples: the figures must say what is missing, not fail.
  * Deterministic: a fixed-seed splitmix64 stream drives every value.
  */
 #include <math.h>
@@ -185,6 +186,8 @@ static void run_partition_heal(struct dtt_results *r)
 		dgrams = alive * (SYNTH_INTERVAL_MS / 1000.0) * (split ? 4.5 : 3.0) *
 			 (0.95 + 0.1 * uniform());
 		check(r, dtt_results_sample(r, t, -1, "alive_nodes", alive), "sample");
+		check(r, dtt_results_sample(r, t, -1, "routing_table_mean", 60 + 10 * uniform()),
+		      "sample");
 		check(
 		    r,
 		    dtt_results_sample(r, t, -1, "get_success", n_get ? (double)n_ok / n_get : NAN),
@@ -231,6 +234,7 @@ static void run_sparse(struct dtt_results *r)
 	check(r, (int)dtt_results_run_begin(r, &run), "run_begin");
 	for (uint64_t t = 0; t <= 300000; t += 5000) {
 		check(r, dtt_results_sample(r, t, -1, "alive_nodes", 500), "sample");
+		check(r, dtt_results_sample(r, t, -1, "routing_table_mean", 40), "sample");
 		for (int n = 0; n < 50; n++)
 			check(r,
 			      dtt_results_sample(r, t, n, "datagrams",
