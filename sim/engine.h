@@ -122,6 +122,8 @@ struct dtt_sim_topic_stats {
 	uint64_t late;		     /* deliveries after their round closed (not counted) */
 	uint64_t unsettled; /* broadcasts of a round cut short by the end (--until): dropped */
 	double rmr_mean, ldh_mean; /* over the broadcasts with a defined value */
+	/* PlumTree messages (datagrams) sent per broadcast, and per alive member and broadcast */
+	double tree_msgs_mean, tree_msgs_member_mean;
 	uint32_t ldh_max;
 	double latency_p50_mean_ms, latency_p99_max_ms;
 	uint64_t published, skipped_cap, publish_failed, merges_bubble, merges_overlap;

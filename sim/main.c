@@ -379,6 +379,10 @@ static void print_topics(const struct dtt_sim *sim)
 				   : NAN,
 			       t.rmr_mean, t.ldh_mean, t.ldh_max, t.latency_p50_mean_ms,
 			       t.latency_p99_max_ms);
+		if (t.broadcasts)
+			printf("  broadcast cost: %.1f PlumTree datagrams per broadcast (payloads, "
+			       "IHave, Graft, Prune), %.2f per alive member\n",
+			       t.tree_msgs_mean, t.tree_msgs_member_mean);
 		if (t.unsettled)
 			printf(
 			    "  %llu broadcasts of the last round not counted: the run ended before "

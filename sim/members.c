@@ -11,7 +11,9 @@
  * payload (Gossip) messages the topic's members received during the round and delivered the
  * members other than the sender that got the message: the papers' m / (n - 1) - 1 with n
  * counting the sender. A round with several senders shares one m, so each of its broadcasts
- * gets the round's RMR (m over all its deliveries). LDH = the largest hop count (round + 1)
+ * gets the round's RMR (m over all its deliveries). Its cost: the PlumTree messages (payload
+ * datagrams, one per fragment, and IHave, Graft and Prune) the members sent during the round,
+ * shared evenly by its broadcasts. LDH = the largest hop count (round + 1)
  * at which a member first received it. Missed = members alive at the close, up since before
  * the broadcast, in the sender's component of the active-view graph when it was sent, that
  * never got it.
@@ -64,6 +66,7 @@ struct round {
 	bool open;
 	uint64_t t_us;
 	uint64_t rx0;	 /* payload messages received by the topic's members at the start */
+	uint64_t tx0;	 /* PlumTree messages the topic's members had sent at the start */
 	uint32_t *label; /* per ordinal: component at the start; LABEL_DOWN: not alive */
 	uint64_t first;	 /* counter of b[0] */
 	struct bcast *b;
@@ -83,6 +86,7 @@ struct simtopic {
 	struct dtt_rng rng; /* contacts for bootstrap peers, traffic senders */
 	struct counters iv, tot;
 	uint64_t retired_rx; /* payload messages received by incarnations that stopped */
+	uint64_t retired_tx; /* PlumTree messages sent by incarnations that stopped */
 	uint64_t retired_hs, retired_hs_done; /* link handshakes of stopped incarnations */
 	uint64_t rounds, next_counter;
 	struct round round;
@@ -97,6 +101,7 @@ struct simtopic {
 	uint32_t last_alive, last_joined, last_components;
 	uint64_t b_count, b_delivered, b_missed, b_late, b_skipped, b_unsettled;
 	double rmr_sum, ldh_sum, p50_sum, p99_max;
+	double tx_sum, tx_member_sum; /* PlumTree messages per broadcast, and per member */
 	uint64_t rmr_n, ldh_n, p50_n;
 	uint32_t ldh_max;
 };
@@ -299,6 +304,27 @@ static uint64_t rx_total(struct dtt_sim *s, const struct simtopic *t)
 		if (m_alive(s, m))
 			sum += dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node))
 				   ->plumtree.gossip_received;
+	}
+	return sum;
+}
+
+/* PlumTree messages a node has sent: payload datagrams (one per fragment), IHave, Graft, Prune.
+ * A simulated node is a member of one topic, so its node-wide counters are that topic's. */
+static uint64_t tree_sent(const struct dtt_gossip_stats *st)
+{
+	return st->data_out + st->plumtree.ihave_sent + st->plumtree.graft_sent +
+	       st->plumtree.prune_sent;
+}
+
+static uint64_t tx_total(struct dtt_sim *s, const struct simtopic *t)
+{
+	uint64_t sum = t->retired_tx;
+
+	for (uint32_t o = 0; o < t->count; o++) {
+		struct member *m = tmember(s, t, o);
+
+		if (m_alive(s, m))
+			sum += tree_sent(dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node)));
 	}
 	return sum;
 }
@@ -593,6 +619,7 @@ void sim_member_stopping(struct dtt_sim *s, struct simnode *sn, bool graceful)
 			dtt_gossip_leave(g, t->tid.bytes);
 	}
 	t->retired_rx += dtt_gossip_stats(g)->plumtree.gossip_received;
+	t->retired_tx += tree_sent(dtt_gossip_stats(g));
 	if (dtt_gossip_links(g)) {
 		const struct dtt_links_stats *ls = dtt_links_stats(dtt_gossip_links(g));
 
@@ -627,12 +654,16 @@ static void close_round(struct dtt_sim *s, struct simtopic *t)
 	struct round *r = &t->round;
 	uint64_t m_msgs, total = 0;
 	uint64_t t_ms = r->t_us / 1000;
-	double rmr;
+	uint32_t alive = 0;
+	double rmr, tx;
 
 	if (!r->open)
 		return;
 	r->open = false;
 	m_msgs = rx_total(s, t) - r->rx0;
+	tx = (double)(tx_total(s, t) - r->tx0) / (double)r->n;
+	for (uint32_t o = 0; o < t->count; o++)
+		alive += m_alive(s, tmember(s, t, o));
 	for (size_t i = 0; i < r->n; i++)
 		total += r->b[i].delivered;
 	rmr = total ? (double)m_msgs / (double)total - 1.0 : NAN;
@@ -681,7 +712,7 @@ static void close_round(struct dtt_sim *s, struct simtopic *t)
 			    .latency_ms = last,
 			    .delivered = b->delivered,
 			    .missed = missed,
-			    .datagrams = -1,
+			    .datagrams = llround(tx),
 			    .rmr = rmr,
 			    .ldh = b->delivered ? (double)b->ldh : NAN,
 			    .p50_ms = p50,
@@ -691,6 +722,9 @@ static void close_round(struct dtt_sim *s, struct simtopic *t)
 			dtt_results_message(s->res, &row);
 		}
 		t->b_count++;
+		t->tx_sum += tx;
+		if (alive)
+			t->tx_member_sum += tx / alive;
 		t->b_delivered += b->delivered;
 		t->b_missed += missed;
 		if (!isnan(rmr)) {
@@ -805,6 +839,7 @@ void sim_members_on_traffic(struct dtt_sim *s, uint32_t ti)
 	}
 	components(s, t, r->label, &c);
 	r->rx0 = rx_total(s, t);
+	r->tx0 = tx_total(s, t);
 	r->t_us = s->now_us;
 	r->first = t->next_counter;
 	r->open = true;
@@ -1115,6 +1150,8 @@ void dtt_sim_topic_stats(const struct dtt_sim *s, size_t i, struct dtt_sim_topic
 	out->unsettled = t->b_unsettled;
 	out->late = t->b_late;
 	out->rmr_mean = t->rmr_n ? t->rmr_sum / (double)t->rmr_n : NAN;
+	out->tree_msgs_mean = t->b_count ? t->tx_sum / (double)t->b_count : NAN;
+	out->tree_msgs_member_mean = t->b_count ? t->tx_member_sum / (double)t->b_count : NAN;
 	out->ldh_mean = t->ldh_n ? t->ldh_sum / (double)t->ldh_n : NAN;
 	out->ldh_max = t->ldh_max;
 	out->latency_p50_mean_ms = t->p50_n ? t->p50_sum / (double)t->p50_n : NAN;

@@ -652,8 +652,9 @@ static void test_sim_stops_at_until_and_rejects_unknown_nodes(void **state)
 
 /* Three gossip-only members with 50 ms between any two: everyone ends up neighbour of
  * everyone, so the first broadcast from member 0 floods (A->B, A->C, then B->C and C->B: four
- * payloads for two deliveries, RMR 1), the duplicates prune B-C to lazy, and every later
- * broadcast costs exactly two payloads (RMR 0). Each delivery is one hop after 50 ms. */
+ * payloads for two deliveries, RMR 1), the duplicates prune B-C to lazy (two Prunes: six
+ * PlumTree datagrams), and every later broadcast costs exactly two payloads (RMR 0) and the two
+ * IHaves B and C send each other (four datagrams). Each delivery is one hop after 50 ms. */
 static const char triangle[] = "name: tri\n"
 			       "duration: 40s\n"
 			       "sample_every: 5s\n"
@@ -724,6 +725,7 @@ static void test_members_broadcast_metrics_on_a_triangle(void **state)
 	assert_int_equal(ts.missed, 0);
 	assert_int_equal(ts.joins, 3);
 	assert_true(ts.rmr_mean == 0.25 && ts.ldh_mean == 1.0 && ts.ldh_max == 1);
+	assert_true(ts.tree_msgs_mean == 4.5 && fabs(ts.tree_msgs_member_mean - 1.5) < 1e-9);
 	assert_int_equal(ts.late, 0);
 	dtt_sim_free(sim);
 	dtt_scenario_deinit(&sc);
@@ -748,12 +750,12 @@ static void test_members_write_broadcast_rows_and_neighbor_events(void **state)
 	run_digest(&sc, 1, r);
 	dtt_results_close(r);
 	rows = query_text(db, "SELECT t_ms, node_id, outcome, latency_ms, delivered, missed, rmr, "
-			      "ldh, p50_ms, p99_ms FROM message WHERE kind = 'broadcast' ORDER BY "
-			      "t_ms");
-	assert_string_equal(rows, "10000|0|ok|50.0|2|0|1.0|1.0|50.0|50.0\n"
-				  "15000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n"
-				  "20000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n"
-				  "25000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0\n");
+			      "ldh, p50_ms, p99_ms, datagrams FROM message WHERE kind = 'broadcast' "
+			      "ORDER BY t_ms");
+	assert_string_equal(rows, "10000|0|ok|50.0|2|0|1.0|1.0|50.0|50.0|6\n"
+				  "15000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0|4\n"
+				  "20000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0|4\n"
+				  "25000|0|ok|50.0|2|0|0.0|1.0|50.0|50.0|4\n");
 	free(rows);
 	rows = query_text(db, "SELECT group_concat(kind) FROM node");
 	assert_string_equal(rows, "member,member,member\n");
