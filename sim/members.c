@@ -62,11 +62,17 @@ struct bcast {
 	size_t lat_n, lat_cap;
 };
 
+/* The topic's PlumTree counters so far, stopped incarnations included: payload messages its
+ * members received (rx) and PlumTree messages they sent (tx); and its members alive now. */
+struct tree_totals {
+	uint64_t rx, tx;
+	uint32_t alive;
+};
+
 struct round {
 	bool open;
 	uint64_t t_us;
-	uint64_t rx0;	 /* payload messages received by the topic's members at the start */
-	uint64_t tx0;	 /* PlumTree messages the topic's members had sent at the start */
+	struct tree_totals start; /* the topic's counters when the round opened */
 	uint32_t *label; /* per ordinal: component at the start; LABEL_DOWN: not alive */
 	uint64_t first;	 /* counter of b[0] */
 	struct bcast *b;
@@ -294,20 +300,6 @@ static void components(struct dtt_sim *s, struct simtopic *t, uint32_t *labels, 
 }
 
 /* Payload messages received by the topic's members so far (stopped incarnations included). */
-static uint64_t rx_total(struct dtt_sim *s, const struct simtopic *t)
-{
-	uint64_t sum = t->retired_rx;
-
-	for (uint32_t o = 0; o < t->count; o++) {
-		struct member *m = tmember(s, t, o);
-
-		if (m_alive(s, m))
-			sum += dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node))
-				   ->plumtree.gossip_received;
-	}
-	return sum;
-}
-
 /* PlumTree messages a node has sent: payload datagrams (one per fragment), IHave, Graft, Prune.
  * A simulated node is a member of one topic, so its node-wide counters are that topic's. */
 static uint64_t tree_sent(const struct dtt_gossip_stats *st)
@@ -316,17 +308,22 @@ static uint64_t tree_sent(const struct dtt_gossip_stats *st)
 	       st->plumtree.prune_sent;
 }
 
-static uint64_t tx_total(struct dtt_sim *s, const struct simtopic *t)
+static struct tree_totals tree_totals(struct dtt_sim *s, const struct simtopic *t)
 {
-	uint64_t sum = t->retired_tx;
+	struct tree_totals tt = {t->retired_rx, t->retired_tx, 0};
 
 	for (uint32_t o = 0; o < t->count; o++) {
 		struct member *m = tmember(s, t, o);
+		const struct dtt_gossip_stats *st;
 
-		if (m_alive(s, m))
-			sum += tree_sent(dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node)));
+		if (!m_alive(s, m))
+			continue;
+		st = dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node));
+		tt.rx += st->plumtree.gossip_received;
+		tt.tx += tree_sent(st);
+		tt.alive++;
 	}
-	return sum;
+	return tt;
 }
 
 /* --- member callbacks (both bootstrap modes end here) --- */
@@ -654,16 +651,15 @@ static void close_round(struct dtt_sim *s, struct simtopic *t)
 	struct round *r = &t->round;
 	uint64_t m_msgs, total = 0;
 	uint64_t t_ms = r->t_us / 1000;
-	uint32_t alive = 0;
+	struct tree_totals now;
 	double rmr, tx;
 
 	if (!r->open)
 		return;
 	r->open = false;
-	m_msgs = rx_total(s, t) - r->rx0;
-	tx = (double)(tx_total(s, t) - r->tx0) / (double)r->n;
-	for (uint32_t o = 0; o < t->count; o++)
-		alive += m_alive(s, tmember(s, t, o));
+	now = tree_totals(s, t);
+	m_msgs = now.rx - r->start.rx;
+	tx = (double)(now.tx - r->start.tx) / (double)r->n;
 	for (size_t i = 0; i < r->n; i++)
 		total += r->b[i].delivered;
 	rmr = total ? (double)m_msgs / (double)total - 1.0 : NAN;
@@ -723,8 +719,8 @@ static void close_round(struct dtt_sim *s, struct simtopic *t)
 		}
 		t->b_count++;
 		t->tx_sum += tx;
-		if (alive)
-			t->tx_member_sum += tx / alive;
+		if (now.alive)
+			t->tx_member_sum += tx / now.alive;
 		t->b_delivered += b->delivered;
 		t->b_missed += missed;
 		if (!isnan(rmr)) {
@@ -838,8 +834,7 @@ void sim_members_on_traffic(struct dtt_sim *s, uint32_t ti)
 		return;
 	}
 	components(s, t, r->label, &c);
-	r->rx0 = rx_total(s, t);
-	r->tx0 = tx_total(s, t);
+	r->start = tree_totals(s, t);
 	r->t_us = s->now_us;
 	r->first = t->next_counter;
 	r->open = true;
