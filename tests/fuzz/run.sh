@@ -10,7 +10,8 @@ secs=${2:?usage: run.sh BUILD_DIR SECONDS}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
 
-for target in bencode krpc gossip_link gossip_msg; do
+# the targets are the ones tests/fuzz/CMakeLists.txt builds
+for target in $(sed -n 's/^foreach(target \(.*\))$/\1/p' "$here/CMakeLists.txt"); do
 	bin="$build/tests/fuzz/fuzz_$target"
 	if [[ ! -x "$bin" ]]; then
 		echo "fuzz_$target: missing $bin (configure with CC=clang -DDTT_FUZZ=ON)" >&2
