@@ -13,20 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "bencode.h"
 #include "err.h"
 
 #define TOKS_MAX 4096
 #define DEPTH_MAX 32
 #define OUT_MAX 65536
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dtt_bencode_tok toks[TOKS_MAX], toks2[TOKS_MAX], sub[TOKS_MAX];
 static uint8_t out[OUT_MAX];

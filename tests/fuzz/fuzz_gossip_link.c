@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "crypto.h"
 #include "env.h"
 #include "err.h"
@@ -23,20 +24,12 @@
 #include "rng.h"
 #include "timer.h"
 
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
 #define OUTBOX_MAX 64
 #define SEEN_MAX   32
 #define SENT_MAX   256
 #define PUMP_MAX   256
 #define MSG_MAX	   64
 #define SEQ_BYTES  4
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct dgram {
 	struct dtt_addr from, to;

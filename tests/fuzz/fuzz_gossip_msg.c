@@ -16,19 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "err.h"
 #include "gossip.h"
 #include "msg.h"
 #include "rng.h"
 #include "timer.h"
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t out1[DTT_GOSSIP_MSG_MAX], out2[DTT_GOSSIP_MSG_MAX];
 static struct dtt_gossip_msg m1, m2;

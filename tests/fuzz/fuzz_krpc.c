@@ -11,19 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "bencode.h"
 #include "err.h"
 #include "krpc.h"
 
 #define OUT_MAX 65536
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dtt_krpc_msg m1, m2;
 static struct dtt_bencode_tok toks[DTT_KRPC_TOKENS_MAX];
