@@ -682,7 +682,7 @@ static int cmd_bench(int argc, char **argv)
 {
 	uint64_t pending = 0, events = 10000000, seed = 1;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t *dst = NULL;
 
@@ -700,7 +700,6 @@ static int cmd_bench(int argc, char **argv)
 			return usage_error(usage_bench, "unknown option '%s'", o);
 		if (!parse_u64(v, dst) || (dst != &seed && !*dst))
 			return usage_error(usage_bench, "%s: expected a positive integer", o);
-		i++;
 	}
 	if (pending) {
 		bench_hold(pending, events, seed);

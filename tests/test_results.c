@@ -240,15 +240,15 @@ static struct dtt_results_message msg_unused(uint64_t t_ms, const char *kind, in
 static void test_results_open_creates_versioned_schema(void **state)
 {
 	static const char *const expect_cols[] = {
-	    "run:run_id,created_at,scenario_name,scenario_path,scenario_text,seed,version,"
-	    "strategy,start_unix,duration_ms,nodes,status,wall_s,events,sim_end_ms,digest,"
-	    "events_per_s,peak_rss_bytes,bytes_per_node",
+	    ("run:run_id,created_at,scenario_name,scenario_path,scenario_text,seed,version,"
+	     "strategy,start_unix,duration_ms,nodes,status,wall_s,events,sim_end_ms,digest,"
+	     "events_per_s,peak_rss_bytes,bytes_per_node"),
 	    "metric:metric_id,name",
 	    "node:run_id,node_id,kind,join_ms,leave_ms",
 	    "sample:run_id,t_ms,node_id,metric_id,value",
 	    "event:run_id,t_ms,node_id,kind,peer_id,arg,detail",
-	    "message:run_id,t_ms,kind,node_id,outcome,latency_ms,delivered,missed,datagrams,"
-	    "rmr,ldh,p50_ms,p99_ms",
+	    ("message:run_id,t_ms,kind,node_id,outcome,latency_ms,delivered,missed,datagrams,"
+	     "rmr,ldh,p50_ms,p99_ms"),
 	    "summary:run_id,name,value",
 	};
 	struct tmp t;
