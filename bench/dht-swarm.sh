@@ -3,11 +3,12 @@
 # serve` processes on 127.0.0.1; OPS (default 40) BEP 44 puts and gets through `dtt-node dht
 # put|get`, each bootstrapped from a random swarm node. Prints the median and p95 time of a get
 # and of a put (the operation itself, after the client's bootstrap) and the datagrams the
-# client sent per operation. Figures are printed, never asserted.
+# client sent per operation. Figures are printed, never asserted. Every node is stopped and
+# reaped on every exit path, Ctrl-C included (tests/lib/procs.sh).
 set -euo pipefail
 case "${1:-}" in
 -h | --help)
-	sed -n '2,6s/^# \{0,1\}//p' "$0"
+	sed -n '2,7s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 esac
@@ -15,14 +16,14 @@ build=${1:?usage: dht-swarm.sh BUILD_DIR [NODES] [OPS]}
 nodes=${2:-32}
 ops=${3:-40}
 node_bin=$build/node/dtt-node
+. "$(dirname "$0")/../tests/lib/procs.sh"
 work=$(mktemp -d /tmp/dtt-swarm.XXXXXX)
-pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	dtt_stop_all
 	rm -rf "$work"
 }
 trap cleanup EXIT
+dtt_trap_signals
 
 # The first node is the seed; the others bootstrap from it (and from the previous node).
 ports=()
@@ -31,7 +32,7 @@ for i in $(seq 0 $((nodes - 1))); do
 	[ "$i" -gt 0 ] && boot="127.0.0.1:${ports[0]}"
 	[ "$i" -gt 1 ] && boot="$boot,127.0.0.1:${ports[$((i - 1))]}"
 	"$node_bin" dht serve --port 0 --bind 127.0.0.1 --bootstrap "$boot" >"$work/n$i.out" 2>/dev/null &
-	pids+=($!)
+	dtt_track $!
 	for _ in $(seq 50); do [ -s "$work/n$i.out" ] && break; sleep 0.05; done
 	port=$(sed -n 's/.*"addr":"127.0.0.1:\([0-9]*\)".*/\1/p' "$work/n$i.out")
 	[ -n "$port" ] || { echo "dht-swarm: node $i did not start" >&2; exit 1; }

@@ -4,6 +4,8 @@
 # (ip netns + veth on one bridge, 10.213.0.0/24, created here and removed on exit) when this
 # machine lets us create them, else on 127.0.0.1 ports. Every member must join within 60 s, and
 # every line each member broadcasts must arrive at every other member.
+# Every process started here is stopped and reaped, and then every namespace deleted, on every
+# exit path: pass, failure, and the time budget running out (tests/lib/procs.sh).
 # Exit status: 0 pass, 1 a check failed, 124 out of time.
 set -uo pipefail
 
@@ -13,26 +15,34 @@ if [ -z "${DTT_E2E_INNER:-}" ]; then
 	DTT_E2E_INNER=1 exec timeout --kill-after=10 "${DTT_E2E_BUDGET_S:-170}" "$0" "$@"
 fi
 
+. "$(dirname "$0")/../lib/procs.sh"
 node_bin=$(cd "$build" && pwd)/node/dtt-node
 work=$(mktemp -d /tmp/dtt-e2e.XXXXXX)
-prefix="dtte2e$$"
+# namespace names carry the suite's run id (DTT_SUITE_RUN, set by scripts/test.sh): its check for
+# leftovers tells them from those of other runs on the same machine
+prefix="dtte2e-${DTT_SUITE_RUN:+$DTT_SUITE_RUN-}$$-"
 dht_n=8
 members=5
-pids=()
 namespaces=()
 t0=$(date +%s)
 
 log() { printf '[%3ss] %s\n' "$(($(date +%s) - t0))" "$*"; }
 
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	local ns p
+	dtt_stop_all
+	# a namespace goes only once nothing runs in it (anything still there was started here)
+	for ns in "${namespaces[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			echo "cleanup: pid $p still in namespace $ns, killing it" >&2
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null || echo "cleanup: cannot delete namespace $ns" >&2
+	done
 	[ -n "${DTT_E2E_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
+dtt_trap_signals
 
 use_netns=0
 if [ "$mode" != "--loopback" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null &&
@@ -44,22 +54,22 @@ if [ "$mode" != "--loopback" ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null
 	fi
 fi
 
-# host i (0..12): its namespace and address; run_on i CMD... runs CMD there
+# host i (0..12): its namespace and address; on_host i sets the array $on to the prefix that
+# runs a command there (`"${on[@]}" CMD... &` keeps $! the pid of CMD itself)
 host_addr() { if [ "$use_netns" = 1 ]; then echo "10.213.0.$((10 + $1))"; else echo 127.0.0.1; fi; }
 host_port() { if [ "$use_netns" = 1 ]; then echo 6881; else echo $((36000 + $1 + ($$ % 500) * 20)); fi; }
 make_host() {
 	[ "$use_netns" = 1 ] || return 0
 	local ns="${prefix}h$1"
+	# the bridge end lives in this run's own bridge namespace: a short name is unique there
 	ip netns add "$ns" && namespaces+=("$ns") &&
-		ip link add "v$prefix$1" netns "${prefix}br" type veth peer name eth0 netns "$ns" &&
-		ip -n "${prefix}br" link set "v$prefix$1" master br0 up &&
+		ip link add "v$1" netns "${prefix}br" type veth peer name eth0 netns "$ns" &&
+		ip -n "${prefix}br" link set "v$1" master br0 up &&
 		ip -n "$ns" addr add "$(host_addr "$1")/24" dev eth0 &&
 		ip -n "$ns" link set eth0 up && ip -n "$ns" link set lo up
 }
-run_on() {
-	local h=$1
-	shift
-	if [ "$use_netns" = 1 ]; then ip netns exec "${prefix}h$h" "$@"; else "$@"; fi
+on_host() {
+	if [ "$use_netns" = 1 ]; then on=(ip netns exec "${prefix}h$1"); else on=(); fi
 }
 
 if [ "$use_netns" = 1 ]; then log "mode: network namespaces (one per process, 10.213.0.0/24)"
@@ -71,9 +81,10 @@ for i in $(seq 0 $((dht_n - 1))); do
 	make_host "$i" || { echo "FAIL: cannot create network namespace $i" >&2; exit 1; }
 	boot=""
 	[ "$i" -gt 0 ] && boot=$seed
-	run_on "$i" "$node_bin" dht serve --bind "$(host_addr "$i")" --port "$(host_port "$i")" \
+	on_host "$i"
+	"${on[@]}" "$node_bin" dht serve --bind "$(host_addr "$i")" --port "$(host_port "$i")" \
 		--bootstrap "$boot" >"$work/dht$i.out" 2>"$work/dht$i.err" &
-	pids+=($!)
+	dtt_track $!
 	if [ "$i" = 0 ]; then # the seed listens before anyone bootstraps from it
 		for _ in $(seq 100); do [ -s "$work/dht0.out" ] && break; sleep 0.05; done
 	fi
@@ -90,10 +101,11 @@ for m in $(seq 1 $members); do
 	make_host "$h" || { echo "FAIL: cannot create network namespace $h" >&2; exit 1; }
 	mkfifo "$work/in$m"
 	boot="$(host_addr $((m % dht_n))):$(host_port $((m % dht_n)))"
-	run_on "$h" "$node_bin" join --topic e2e-topic --secret e2e-secret --json \
+	on_host "$h"
+	"${on[@]}" "$node_bin" join --topic e2e-topic --secret e2e-secret --json \
 		--bind "$(host_addr "$h")" --port "$(host_port "$h")" --bootstrap "$boot" \
 		--key "$work/m$m.key" <"$work/in$m" >"$work/m$m.out" 2>"$work/m$m.err" &
-	pids+=($!)
+	dtt_track $!
 	exec {fd}>"$work/in$m"
 	eval "in_fd_$m=$fd"
 	start_ms[$m]=$(date +%s%3N)

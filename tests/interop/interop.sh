@@ -5,7 +5,8 @@
 #   interop.sh --lt-only        libtorrent-only swarm (checks the harness itself)
 #
 # Everything binds 127.0.0.1. The whole run is capped by `timeout` (DTT_INTEROP_BUDGET_S, 85 s);
-# every process started here is terminated and reaped on every exit path. Exit 0 only if every
+# every process started here is terminated and reaped on every exit path (tests/lib/procs.sh:
+# the tracked nodes and every other descendant, such as a client in flight). Exit 0 only if every
 # check held, 1 if one failed, 77 (ctest SKIP_RETURN_CODE) if python3-libtorrent is missing.
 # Set DTT_INTEROP_KEEP=1 to keep the work directory (logs of every node and client).
 
@@ -19,6 +20,7 @@ fi
 
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/procs.sh"
 LT_NODE="$HERE/lt_node.py"
 
 usage() {
@@ -46,32 +48,15 @@ if ! "$PY" -c 'import libtorrent, cryptography' 2>/dev/null; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dtt-interop.XXXXXX") || exit 1
-PIDS=()     # long-running nodes
 CUR_PID=    # the client command being waited for
 T0=$(date +%s.%N)
 FAILS=0
 CHECKS=0
 
 cleanup() {
-	local rc=$? p i
-	trap - EXIT INT TERM
-	[ -n "$CUR_PID" ] && kill -TERM "$CUR_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	# reap: up to 5 s of grace, then SIGKILL
-	for i in $(seq 50); do
-		local alive=0
-		for p in "${PIDS[@]}" $CUR_PID; do
-			kill -0 "$p" 2>/dev/null && alive=1
-		done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${PIDS[@]}" $CUR_PID; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	local rc=$?
+	trap - EXIT
+	dtt_stop_all # SIGTERM, up to 5 s of grace, then SIGKILL; reaped
 	if [ -n "${DTT_INTEROP_KEEP:-}" ]; then
 		echo "work directory kept: $WORK"
 	else
@@ -80,7 +65,7 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-trap 'echo "interrupted (time budget ${BUDGET_S}s?)" >&2; exit 1' INT TERM
+trap 'echo "interrupted (time budget ${BUDGET_S}s?)" >&2; exit 1' INT TERM HUP
 
 elapsed() {
 	"$PY" -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$T0" "$(date +%s.%N)"
@@ -158,7 +143,7 @@ start_node() {
 	lt) "$PY" "$LT_NODE" serve --port "$port" ${boot:+--bootstrap "$boot"} >"$out" 2>"$WORK/node-$port.err" & ;;
 	dtt) "$DTT" dht serve --port "$port" --bind 127.0.0.1 --bootstrap "${boot:-}" >"$out" 2>"$WORK/node-$port.err" & ;;
 	esac
-	PIDS+=($!)
+	dtt_track $!
 	KIND[$port]=$kind
 	echo "$!" >"$WORK/node-$port.pid"
 }
@@ -313,7 +298,7 @@ lt_put() {
 	"$PY" "$LT_NODE" put --linger --bootstrap "$2" --seed "$3" --salt "$4" --value "$5" \
 		--timeout 18 >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	pid=$!
-	PIDS+=("$pid")
+	dtt_track "$pid"
 	until grep -q '"stored".*}' "$WORK/$name.out" 2>/dev/null; do
 		kill -0 $pid 2>/dev/null || return 1
 		[ $SECONDS -ge $deadline ] && return 1
