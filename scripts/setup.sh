@@ -13,6 +13,7 @@ packages=(
 	gnuplot-nox                         # figures
 	python3 python3-libtorrent          # DHT interoperability test against libtorrent
 	iproute2                            # network namespaces for end-to-end tests
+	lintian                             # checks the Debian packages (scripts/deb.sh)
 )
 
 sudo=""

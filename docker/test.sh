@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# docker/test.sh - dtt-node in real containers: makes the Debian 12 base image if it is missing
+# (mmdebstrap | docker import), builds dtt-node's image (docker/Dockerfile, apt through the
+# host's network), creates an internal bridge network with a fixed private subnet, starts 8
+# `dtt-node dht serve` containers and 5 `dtt-node join` members on it -- without --bind and
+# without --announce, so each member must learn its own address from the DHT -- and checks
+# that every member joins, that the overlay becomes one component, and that every line each
+# member broadcasts reaches every other member exactly once. Removes its containers and the
+# network on exit (the image stays, so a second run builds from the cache; --remove-image
+# removes it too). Needs a running dockerd; see docker/README.md.
+#   docker/test.sh [--remove-image] [--help]
+# Exit status: 0 pass, 1 a check failed, 2 bad arguments or no docker, 124 out of time.
+set -uo pipefail
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+remove_image=0
+for a in "$@"; do
+	case $a in
+	--help | -h) usage; exit 0 ;;
+	--remove-image) remove_image=1 ;;
+	*) echo "docker/test.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+if [ -z "${DTT_DOCKER_INNER:-}" ]; then
+	DTT_DOCKER_INNER=1 exec timeout --kill-after=20 "${DTT_DOCKER_BUDGET_S:-900}" "$0" "$@"
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+base=${DTT_DOCKER_BASE:-dtt-base:12}
+image=dtt-node:test
+net=dtt-test
+subnet=10.231.0.0/24
+prefix=10.231.0
+dht_n=8
+members=5
+label=dtt.test=docker-test
+work=$(mktemp -d /tmp/dtt-docker.XXXXXX)
+t0=$(date +%s)
+
+log() { printf '[%3ss] %s\n' "$(($(date +%s) - t0))" "$*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+command -v docker > /dev/null || { echo "docker/test.sh: docker is not installed" >&2; exit 2; }
+docker info > /dev/null 2>&1 || { echo "docker/test.sh: no running dockerd" >&2; exit 2; }
+
+containers=()
+cleanup() {
+	# only what this script started: its containers by name, its network by name and label
+	[ "${#containers[@]}" -gt 0 ] && docker rm -f "${containers[@]}" > /dev/null 2>&1
+	docker network rm "$net" > /dev/null 2>&1
+	[ "$remove_image" = 0 ] || docker image rm "$image" > /dev/null 2>&1
+	[ -n "${DTT_DOCKER_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# leftovers of an interrupted run (same names and label) would block the fixed subnet
+for c in $(docker ps -aq --filter "label=$label"); do docker rm -f "$c" > /dev/null; done
+if docker network inspect "$net" > /dev/null 2>&1; then
+	[ "$(docker network inspect -f '{{index .Labels "dtt.test"}}' "$net")" = docker-test ] ||
+		fail "a network named $net exists and is not this test's"
+	docker network rm "$net" > /dev/null
+fi
+
+# --- images ---
+if ! docker image inspect "$base" > /dev/null 2>&1; then
+	command -v mmdebstrap > /dev/null || { echo "docker/test.sh: $base is missing and mmdebstrap is not installed" >&2; exit 2; }
+	log "making $base with mmdebstrap"
+	mmdebstrap --quiet --variant=apt bookworm - | docker import - "$base" > /dev/null ||
+		fail "could not make $base"
+fi
+log "building $image from $base"
+docker build --network host --build-arg "BASE=$base" -f "$root/docker/Dockerfile" \
+	-t "$image" "$root" > "$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "docker build"; }
+log "image $image built"
+
+# --- the network: internal (no route out), a fixed private subnet ---
+docker network create --driver bridge --internal --subnet "$subnet" --label "$label" "$net" \
+	> /dev/null || fail "cannot create network $net ($subnet)"
+log "network $net: $subnet, internal"
+
+run() { # run NAME IP ARGS... : a detached container of this test
+	local name=$1 ip=$2
+	shift 2
+	docker run -d --name "$name" --label "$label" --network "$net" --ip "$ip" "$@" > /dev/null &&
+		containers+=("$name")
+}
+
+# --- the DHT: dht0 alone, the others bootstrap from it ---
+for i in $(seq 0 $((dht_n - 1))); do
+	boot=""
+	[ "$i" -gt 0 ] && boot="$prefix.10:6881"
+	run "dtt-test-dht$i" "$prefix.$((10 + i))" "$image" dht serve --port 6881 --bootstrap "$boot" ||
+		fail "cannot start DHT container $i"
+	if [ "$i" = 0 ]; then
+		for _ in $(seq 100); do docker logs dtt-test-dht0 2> /dev/null | grep -q '"addr"' && break; sleep 0.1; done
+	fi
+done
+sleep 2
+for i in $(seq 0 $((dht_n - 1))); do
+	docker logs "dtt-test-dht$i" 2> /dev/null | grep -q '"addr"' ||
+		{ docker logs "dtt-test-dht$i" >&2; fail "DHT container $i did not start"; }
+done
+log "DHT: $dht_n containers up ($prefix.10-$((10 + dht_n - 1)))"
+
+# --- members, 3 s apart, each bootstrapped from another DHT node; stdin is a FIFO inside the
+# container (held open by the shell's fd 3), written through docker exec ---
+for m in $(seq 1 $members); do
+	boot="$prefix.$((10 + m % dht_n)):6881"
+	run "dtt-test-m$m" "$prefix.$((100 + m))" --entrypoint /bin/sh "$image" -c \
+		"mkfifo /tmp/in && exec 3<>/tmp/in && exec dtt-node join --topic docker-topic \
+		 --secret docker-secret --port 6881 --bootstrap $boot --key /tmp/m.key --json < /tmp/in" ||
+		fail "cannot start member $m"
+	log "member $m started ($prefix.$((100 + m)), bootstrap $boot)"
+	sleep 3
+done
+
+stderr_of() { docker logs "dtt-test-m$1" 2>&1 > /dev/null; }
+stdout_of() { docker logs "dtt-test-m$1" 2> /dev/null; }
+snapshot() { for m in $(seq 1 $members); do stderr_of "$m" > "$work/m$m.err"; stdout_of "$m" > "$work/m$m.out"; done; }
+show_members() { for m in $(seq 1 $members); do echo "-- member $m" >&2; tail -8 "$work/m$m.err" >&2; done; }
+
+# --- every member learns its address and joins within 90 s ---
+deadline=$(($(date +%s) + 90))
+while :; do
+	snapshot
+	joined=0
+	for m in $(seq 1 $members); do grep -q '"event":"joined"' "$work/m$m.err" && joined=$((joined + 1)); done
+	[ "$joined" = "$members" ] && break
+	[ "$(date +%s)" -ge "$deadline" ] && { show_members; fail "$joined of $members members joined within 90 s"; }
+	sleep 1
+done
+log "ok   all $members members joined"
+# ... and the address each published is its own container's, learned from the DHT's votes
+for m in $(seq 1 $members); do
+	addr=$(grep -m1 '"event":"address"' "$work/m$m.err")
+	log "member $m: ${addr:-(no address event)}"
+	grep -q "\"addr\":\"$prefix.$((100 + m)):6881\"" <<< "$addr" ||
+		fail "member $m did not learn its address $prefix.$((100 + m)):6881"
+done
+log "ok   every member learned its own address"
+
+# --- the overlay becomes one component (neighbour events tell the graph) ---
+connected() {
+	python3 - "$work" "$members" << 'PY'
+import json, sys
+work, n = sys.argv[1], int(sys.argv[2])
+ids, edges = {}, set()
+for m in range(1, n + 1):
+    for line in open(f"{work}/m{m}.err"):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("event") == "ready":
+            ids[e["id"]] = m
+        elif e.get("event") == "neighbor_up":
+            edges.add((m, e["peer"]))
+        elif e.get("event") == "neighbor_down":
+            edges.discard((m, e["peer"]))
+adj = {m: set() for m in range(1, n + 1)}
+for m, peer in edges:
+    if peer in ids:
+        adj[m].add(ids[peer]); adj[ids[peer]].add(m)
+seen, frontier = {1}, [1]
+while frontier:
+    for x in adj[frontier.pop()]:
+        if x not in seen:
+            seen.add(x); frontier.append(x)
+sys.exit(0 if len(seen) == n else 1)
+PY
+}
+deadline=$(($(date +%s) + 90))
+until snapshot && connected; do
+	[ "$(date +%s)" -ge "$deadline" ] && { show_members; fail "the overlay did not become one component"; }
+	sleep 1
+done
+log "ok   the overlay is one component"
+
+# --- every line reaches every other member, once ---
+for round in 1 2; do
+	for m in $(seq 1 $members); do
+		docker exec "dtt-test-m$m" sh -c "echo 'line $round from member $m' > /tmp/in" ||
+			fail "cannot write to member $m"
+	done
+	deadline=$(($(date +%s) + 30))
+	while :; do
+		snapshot
+		missing=0
+		for r in $(seq 1 $members); do
+			for s in $(seq 1 $members); do
+				[ "$r" = "$s" ] && continue
+				grep -q "\"message\":\"line $round from member $s\"" "$work/m$r.out" ||
+					missing=$((missing + 1))
+			done
+		done
+		[ "$missing" = 0 ] && break
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			for r in $(seq 1 $members); do echo "-- member $r got:" >&2; cat "$work/m$r.out" >&2; done
+			fail "round $round: $missing of $((members * (members - 1))) deliveries missing"
+		fi
+		sleep 0.5
+	done
+	log "ok   round $round: all $((members * (members - 1))) deliveries"
+done
+for r in $(seq 1 $members); do
+	grep -q "from member $r\"" "$work/m$r.out" && fail "member $r received its own broadcast"
+	dups=$(sed 's/"round":[0-9]*,//; s/"from":"[0-9a-f]*",//' "$work/m$r.out" | sort | uniq -d | wc -l)
+	[ "$dups" = 0 ] || fail "member $r got $dups duplicate deliveries"
+done
+log "PASS ($dht_n DHT containers, $members members, $(($(date +%s) - t0)) s)"
