@@ -66,12 +66,14 @@ dtt_alive() {
 # dtt_stop_all: stop every tracked process and every descendant of this shell, then reap them
 dtt_stop_all() {
 	local p i alive grace=${DTT_STOP_GRACE_S:-5} targets=()
+	local -A seen=()
 	trap '' TERM INT HUP # a second signal must not cut the cleanup short
 	# the whole tree first, before any signal: a process whose parent dies is re-parented to
 	# init and could no longer be found below this shell
 	dtt_descendants "$$"
 	for p in "${dtt_pids[@]}" "${dtt_found[@]}"; do
-		dtt_alive "$p" && targets+=("$p")
+		[ -z "${seen[$p]:-}" ] && dtt_alive "$p" && targets+=("$p")
+		seen[$p]=1
 	done
 	if ((${#targets[@]})); then
 		kill -TERM "${targets[@]}" 2>/dev/null || true
