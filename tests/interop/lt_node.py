@@ -170,6 +170,8 @@ class Session:
                 return
             if time.monotonic() > deadline:
                 die("timed out waiting for %s" % what, 1)
+            if STOP:
+                die("stopped by a signal while waiting for %s" % what, 1)
             time.sleep(POLL_S)
 
     def wait_bound(self, deadline):
@@ -205,6 +207,8 @@ class Session:
             if now > deadline:
                 die("timed out waiting for a bootstrap node to answer (live nodes %d)"
                     % self.rt_nodes, 1)
+            if STOP:
+                die("stopped by a signal while bootstrapping", 1)
             time.sleep(POLL_S)
 
 
