@@ -29,6 +29,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "noise.h"
+#include "provider.h"
 
 #define TYPE_INIT 0x11 /* high nibble: version 1; never 'd' (0x64) */
 #define TYPE_RESP 0x12
@@ -84,6 +85,7 @@ struct sess {
 struct hs {
 	struct dtt_noise_sym sym; /* after message 1, waiting for message 2 */
 	uint8_t e_priv[DTT_X25519_BYTES];
+	uint8_t e_pub[DTT_X25519_BYTES]; /* keys the shared DH memo (provider.h) */
 	uint64_t sent_ms;
 	uint32_t local_idx;
 	uint32_t attempts;
@@ -555,10 +557,11 @@ static int hs_send(struct dtt_links *l, struct peer *p)
 	store_le32(payload + DTT_LINK_ID_BYTES + 8, hs->local_idx);
 	dtt_noise_ik_premessage(&sym, p->xpub);
 	buf[0] = TYPE_INIT;
-	rc = dtt_noise_ik_write_init(&sym, buf + 1, hs->e_priv, l->s_priv, l->s_pub, p->xpub,
-				     payload, sizeof(payload));
+	rc = dtt_noise_ik_write_init(&sym, l->env->crypto, buf + 1, hs->e_priv, l->s_priv,
+				     l->s_pub, p->xpub, payload, sizeof(payload));
 	if (rc == 0) {
 		hs->sym = sym;
+		memcpy(hs->e_pub, buf + 1, sizeof(hs->e_pub));
 		hs->sent_ms = now_ms(l);
 		send_raw(l, &p->addr, buf, sizeof(buf));
 	}
@@ -671,7 +674,7 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 	}
 	if (xpub) {
 		memcpy(x, xpub, sizeof(x));
-	} else if (dtt_ed25519_pk_to_x25519(x, id) != 0) {
+	} else if (dtt_crypto_pk_to_x25519(l->env->crypto, x, id) != 0) {
 		*err = DTT_ERR_INVALID;
 		return NULL;
 	}
@@ -855,7 +858,8 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 		return;
 	}
 	sym = l->resp_base;
-	if (dtt_noise_ik_read_init(&sym, re, rs, payload, buf + 1, len - 1, l->s_priv) != 0)
+	if (dtt_noise_ik_read_init(&sym, l->env->crypto, re, rs, payload, buf + 1, len - 1,
+				   l->s_priv, l->s_pub) != 0)
 		goto bad;
 	ts = dtt_load_le64(payload + DTT_LINK_ID_BYTES);
 	sidx = load_le32(payload + DTT_LINK_ID_BYTES + 8);
@@ -869,7 +873,7 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 		}
 	} else {
 		if (sodium_memcmp(id, l->id, DTT_LINK_ID_BYTES) == 0 ||
-		    dtt_ed25519_pk_to_x25519(x, id) != 0 ||
+		    dtt_crypto_pk_to_x25519(l->env->crypto, x, id) != 0 ||
 		    sodium_memcmp(x, rs, DTT_X25519_BYTES) != 0)
 			goto bad;
 		p = peer_add(l, id, x, &err);
@@ -914,7 +918,8 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 	store_le32(lidx_le, lidx);
 	reply[0] = TYPE_RESP;
 	store_le32(reply + 1, sidx);
-	if (dtt_noise_ik_write_resp(&sym, reply + 5, e_priv, re, rs, lidx_le, sizeof(lidx_le))) {
+	if (dtt_noise_ik_write_resp(&sym, l->env->crypto, reply + 5, e_priv, re, rs, lidx_le,
+				    sizeof(lidx_le))) {
 		idx_remove(l, lidx);
 		if (conn_is_empty(c))
 			conn_free(l, p);
@@ -976,7 +981,8 @@ static void on_resp(struct dtt_links *l, const struct dtt_addr *from, const uint
 		return;
 	}
 	sym = c->hs.sym; /* a forged answer must not spoil the real one */
-	if (dtt_noise_ik_read_resp(&sym, payload, buf + 5, len - 5, c->hs.e_priv, l->s_priv)) {
+	if (dtt_noise_ik_read_resp(&sym, l->env->crypto, payload, buf + 5, len - 5, c->hs.e_priv,
+				   c->hs.e_pub, l->s_priv, l->s_pub)) {
 		dtt_noise_wipe(&sym);
 		drop(l, DTT_LINKS_DROP_HANDSHAKE);
 		return;
@@ -1178,9 +1184,9 @@ struct dtt_links *dtt_links_new(const struct dtt_env *env, struct dtt_timers *ti
 	l->cfg = *cfg;
 	memcpy(l->id, identity_sk + DTT_ED25519_SEED_BYTES, DTT_LINK_ID_BYTES);
 	dtt_ed25519_seed_to_x25519(l->s_priv, identity_sk);
-	dtt_x25519_base(l->s_pub, l->s_priv);
+	dtt_crypto_x25519_base(env->crypto, l->s_pub, l->s_priv);
 	/* The public half must be the seed's: a mismatched key could never be reached. */
-	if (dtt_ed25519_pk_to_x25519(x, l->id) != 0 ||
+	if (dtt_crypto_pk_to_x25519(env->crypto, x, l->id) != 0 ||
 	    sodium_memcmp(x, l->s_pub, DTT_X25519_BYTES) != 0) {
 		dtt_free_secret(l, sizeof(*l));
 		return NULL;
