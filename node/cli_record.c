@@ -216,7 +216,7 @@ static int cmd_slot(struct record_args *a, const uint8_t topic[32])
 {
 	struct dtt_slot s;
 
-	dtt_slot_derive(&s, topic, a->minute);
+	dtt_slot_derive(NULL, &s, topic, a->minute);
 	putchar('{');
 	print_hex_field("topic", topic, 32, true);
 	printf("\"unix_minute\":%llu,", (unsigned long long)a->minute);

@@ -1118,6 +1118,25 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		goto fail;
 	}
 	s->cfg.dht.verify_memo = s->memo;
+	/* X25519 values, key conversions, slot key pairs and key checks are pure functions that
+	 * many nodes compute on the same inputs (both ends of every handshake): one memo for all. */
+	{
+		/* Sized by the population: a DH value is wanted again within a handshake (the
+		 * other end) or at the next one between the same statics, a conversion at every
+		 * contact with a known id. */
+		struct dtt_crypto_memo_sizes ms = {{0}};
+		size_t n = s->n < 64 ? 64 : s->n;
+
+		ms.slots[DTT_CRYPTO_MEMO_DH] = n * 16 > (1u << 22) ? (1u << 22) : n * 16;
+		ms.slots[DTT_CRYPTO_MEMO_CONV] = n * 8 > (1u << 21) ? (1u << 21) : n * 8;
+		ms.slots[DTT_CRYPTO_MEMO_KEYPAIR] = 1024;
+		ms.slots[DTT_CRYPTO_MEMO_PKCHECK] = n * 4 > (1u << 20) ? (1u << 20) : n * 4;
+		s->crypto.memo = dtt_crypto_memo_new(&ms);
+	}
+	if (!s->crypto.memo) {
+		rc = DTT_ERR_NOMEM;
+		goto fail;
+	}
 	s->cfg.memo_entries = 1; /* DHT nodes join no topic: their record memo stays unused */
 	/* Members: DHT clients (BEP 43) unless members_are: server, and one record memo for all
 	 * (opening a record is a pure function of its inputs: DESIGN.md, "Cost model"). */
@@ -1158,6 +1177,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		sn->env.ops = &sim_env_ops;
 		sn->env.ctx = sn;
 		sn->env.log_level = opt->log_level;
+		sn->env.crypto = &s->crypto;
 		sn->sim = s;
 		sn->index = i;
 		sn->wake_at_us = UINT64_MAX;
@@ -1236,6 +1256,7 @@ void dtt_sim_free(struct dtt_sim *s)
 	dtt_free(s->nodes);
 	sim_members_free(s);
 	dtt_verify_memo_free(s->memo); /* after the nodes, which borrow it */
+	dtt_crypto_memo_free(s->crypto.memo);
 	if (s->rmemo_ready)
 		dtt_record_memo_deinit(&s->rmemo);
 	dtt_free(s->boot);
@@ -1361,6 +1382,17 @@ int dtt_sim_run(struct dtt_sim *s)
 	summary(s, "verify_memo_hits", (double)b.verify_hits);
 	summary(s, "record_memo_hits", (double)b.record_hits);
 	summary(s, "record_memo_misses", (double)b.record_misses);
+	for (int i = 0; i < DTT_CRYPTO_MEMO__COUNT; i++) {
+		const char *tn = dtt_crypto_memo_table_name((enum dtt_crypto_memo_table)i);
+		char name[64];
+
+		snprintf(name, sizeof(name), "crypto_memo_%s_lookups", tn);
+		summary(s, name, (double)b.crypto[i].lookups);
+		snprintf(name, sizeof(name), "crypto_memo_%s_hits", tn);
+		summary(s, name, (double)b.crypto[i].hits);
+		snprintf(name, sizeof(name), "crypto_memo_%s_evictions", tn);
+		summary(s, name, (double)b.crypto[i].evictions);
+	}
 	summary(s, "dht_hottest_rps", s->tot.hottest_rps);
 	summary(s, "dht_hottest_node", (double)s->tot.hottest_node);
 	{
@@ -1435,6 +1467,12 @@ void dtt_sim_bench(const struct dtt_sim *s, struct dtt_sim_bench *out)
 	if (s->rmemo_ready) {
 		out->record_hits = s->rmemo.hits;
 		out->record_misses = s->rmemo.misses;
+	}
+	if (s->crypto.memo) {
+		for (int i = 0; i < DTT_CRYPTO_MEMO__COUNT; i++)
+			out->crypto[i] =
+			    *dtt_crypto_memo_stats(s->crypto.memo, (enum dtt_crypto_memo_table)i);
+		out->crypto_memo_bytes = dtt_crypto_memo_bytes(s->crypto.memo);
 	}
 }
 

@@ -23,6 +23,7 @@
 #ifndef DTT_SIM_ENGINE_H
 #define DTT_SIM_ENGINE_H
 
+#include "provider.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,10 @@ struct dtt_sim_bench {
 	/* Record openings of all members through the shared record memo (memo.h): answered by
 	 * the memo, and opened (two HPKE layers and a signature check). */
 	uint64_t record_hits, record_misses;
+	/* The shared crypto memo of every node (provider.h): per table, lookups, hits and
+	 * evictions; its size in bytes. */
+	struct dtt_crypto_memo_stats crypto[DTT_CRYPTO_MEMO__COUNT];
+	uint64_t crypto_memo_bytes;
 };
 
 /* A sampled metric as a series (for expectations): times, values and weights (the number of

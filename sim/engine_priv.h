@@ -175,6 +175,8 @@ struct dtt_sim {
 	struct dtt_node_config cfg;   /* DHT nodes */
 	struct dtt_node_config mcfg;  /* members */
 	struct dtt_verify_memo *memo; /* lent to every node through cfg.dht.verify_memo */
+	/* The crypto provider and memo lent to every node through its env (provider.h). */
+	struct dtt_crypto crypto;
 	struct dtt_record_memo rmemo; /* record openings, shared by every member */
 	bool rmemo_ready;
 	struct simnode *nodes;

@@ -443,6 +443,22 @@ static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint
 		       (unsigned long long)(b.record_hits + b.record_misses),
 		       100.0 * (double)b.record_hits / (double)(b.record_hits + b.record_misses),
 		       (unsigned long long)b.record_misses);
+	if (b.crypto_memo_bytes) {
+		char mb[32];
+
+		fmt_bytes((double)b.crypto_memo_bytes, mb, sizeof(mb));
+		printf("crypto memo (%s):", mb);
+		for (int i = 0; i < DTT_CRYPTO_MEMO__COUNT; i++) {
+			const struct dtt_crypto_memo_stats *cs = &b.crypto[i];
+
+			printf("%s %s %llu lookups, %.2f%% hits, %llu evictions", i ? ";" : "",
+			       dtt_crypto_memo_table_name((enum dtt_crypto_memo_table)i),
+			       (unsigned long long)cs->lookups,
+			       cs->lookups ? 100.0 * (double)cs->hits / (double)cs->lookups : 0,
+			       (unsigned long long)cs->evictions);
+		}
+		printf("\n");
+	}
 	print_topics(sim);
 }
 

@@ -103,6 +103,9 @@ static const char schema_sql[] =
     "CREATE VIEW run_latest AS"
     " SELECT * FROM run ORDER BY run_id DESC LIMIT 1;";
 
+/* While rows are loaded: temporary structures in memory and a 64 MiB page cache. */
+static const char load_pragmas[] = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;";
+
 static const char index_sql[] =
     "CREATE INDEX IF NOT EXISTS sample_run_metric_t ON sample(run_id, metric_id, t_ms);"
     "CREATE INDEX IF NOT EXISTS message_run_kind_t ON message(run_id, kind, t_ms);"
@@ -484,9 +487,7 @@ static void results_free(struct dtt_results *r)
 
 struct dtt_results *dtt_results_open(const char *path, char *err, size_t err_len)
 {
-	static const char pragmas[] = "PRAGMA synchronous = NORMAL;"
-				      "PRAGMA temp_store = MEMORY;"
-				      "PRAGMA cache_size = -65536;";
+	static const char pragmas[] = "PRAGMA synchronous = NORMAL;";
 	struct dtt_results *r;
 	int64_t dummy;
 
@@ -511,7 +512,8 @@ struct dtt_results *dtt_results_open(const char *path, char *err, size_t err_len
 	/* The first statement reads the file header: "file is not a database" shows up here.
 	 * journal_mode returns the mode it ended up in; "memory" for :memory: is fine too. */
 	if (query_int(r->db, "PRAGMA journal_mode = WAL", &dummy) != SQLITE_OK ||
-	    sqlite3_exec(r->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(r->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(r->db, load_pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		set_msg(err, err_len, "%s: %s", path, sqlite3_errmsg(r->db));
 		goto fail;
 	}
@@ -602,8 +604,17 @@ int dtt_results_run_end(struct dtt_results *r, const struct dtt_results_run_end 
 		return bind_error(r, "bind run end");
 	if ((err = step_done(r, ST_RUN_END, "update run")) < 0 || (err = txn_commit(r)) < 0)
 		return err;
+	/* The index builds sort every event and sample row of the run: with temp_store MEMORY
+	 * the sorter would hold them all in memory (tens of KB per simulated node at the peak of
+	 * a long run). A file-backed sorter with a small cache bounds that; the load's settings
+	 * come back for a next run. */
+	if ((err = exec(r, "PRAGMA temp_store = FILE; PRAGMA cache_size = -8192;",
+			"index pragmas")) < 0)
+		return err;
 	if ((err = txn_begin(r)) < 0 || (err = exec(r, index_sql, "create indexes")) < 0 ||
 	    (err = txn_commit(r)) < 0)
+		return err;
+	if ((err = exec(r, load_pragmas, "load pragmas")) < 0)
 		return err;
 	r->run_id = 0;
 	return 0;

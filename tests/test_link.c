@@ -342,7 +342,7 @@ static void test_noise_ik_matches_the_published_vector(void **state)
 
 	/* -> e, es, s, ss */
 	assert_int_equal(DTT_NOISE_IK_INIT_BYTES(v.payload[0].len), v.ct[0].len);
-	assert_int_equal(dtt_noise_ik_write_init(&i, out, v.ei.b, v.si.b, si_pub, sr_pub,
+	assert_int_equal(dtt_noise_ik_write_init(&i, NULL, out, v.ei.b, v.si.b, si_pub, sr_pub,
 						 v.payload[0].b, v.payload[0].len),
 			 0);
 	assert_memory_equal(out, v.ct[0].b, v.ct[0].len);
@@ -354,18 +354,26 @@ static void test_noise_ik_matches_the_published_vector(void **state)
 		out[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		bad = r;
 		assert_int_not_equal(
-		    dtt_noise_ik_read_init(&bad, re, rs, pt, out, v.ct[0].len, v.sr.b), 0);
+		    dtt_noise_ik_read_init(&bad, NULL, re, rs, pt, out, v.ct[0].len, v.sr.b,
+					   NULL),
+		    0);
 	}
-	assert_int_equal(dtt_noise_ik_read_init(&r, re, rs, pt, v.ct[0].b, v.ct[0].len, v.sr.b), 0);
+	assert_int_equal(dtt_noise_ik_read_init(&r, NULL, re, rs, pt, v.ct[0].b, v.ct[0].len,
+						v.sr.b, NULL),
+			 0);
 	assert_memory_equal(pt, v.payload[0].b, v.payload[0].len);
 	assert_memory_equal(rs, si_pub, 32);
 
 	/* <- e, ee, se */
 	assert_int_equal(DTT_NOISE_IK_RESP_BYTES(v.payload[1].len), v.ct[1].len);
 	assert_int_equal(
-	    dtt_noise_ik_write_resp(&r, out, v.er.b, re, rs, v.payload[1].b, v.payload[1].len), 0);
+	    dtt_noise_ik_write_resp(&r, NULL, out, v.er.b, re, rs, v.payload[1].b,
+				    v.payload[1].len),
+	    0);
 	assert_memory_equal(out, v.ct[1].b, v.ct[1].len);
-	assert_int_equal(dtt_noise_ik_read_resp(&i, pt, v.ct[1].b, v.ct[1].len, v.ei.b, v.si.b), 0);
+	assert_int_equal(dtt_noise_ik_read_resp(&i, NULL, pt, v.ct[1].b, v.ct[1].len, v.ei.b, NULL,
+						v.si.b, NULL),
+			 0);
 	assert_memory_equal(pt, v.payload[1].b, v.payload[1].len);
 	assert_memory_equal(i.h, r.h, 64);
 

@@ -35,7 +35,7 @@ static void test_derivations_match_protocol_vectors_for_my_topic(void **state)
 	assert_hex(topic, 32, "5a17e9bfddc622439159507d46d3578d8ccbb4a440db989d0a6dd5059262e07b");
 	dtt_secret_hash(sh, "my-initial-secret", 17);
 	assert_hex(sh, 32, "423e14581941ebdd4c1552e7a6ffb2902e9d6d627b883574e22aa4210243b412");
-	dtt_slot_derive(&s, topic, MINUTE);
+	dtt_slot_derive(NULL, &s, topic, MINUTE);
 	assert_hex(s.seed, 32, "91e650fcf252950c741f2d8db103bd1f603c73d2586223a8557d2559be32bfe2");
 	assert_hex(s.pk, 32, "03b90c04ca3cd5d4300d2bfb096406a85356acf5f42874d43831b49aab872e83");
 	assert_hex(s.salt, 32, "66f16eabf8ce9040bdf52a1fb93649e5c3804b674330256dccdfa9e24945a8b0");
@@ -51,9 +51,9 @@ static void test_derivations_match_protocol_vectors_for_my_topic(void **state)
 	assert_hex(x, 32, "1ed18ca5077b020817b91fc6a2f8e90b00d79d05ec9fccd0ad3bcb55c2ac1614");
 	dtt_x25519_base(xb, xs);
 	assert_memory_equal(x, xb, 32);
-	dtt_slot_derive(&s, topic, MINUTE - 1);
+	dtt_slot_derive(NULL, &s, topic, MINUTE - 1);
 	assert_hex(s.salt, 32, "9a86e6270bb78a1a9f12f39ef5b3903eddbe828e24ba9e3bd7b0c0c3f8701227");
-	dtt_slot_derive(&s, topic, MINUTE - 2);
+	dtt_slot_derive(NULL, &s, topic, MINUTE - 2);
 	assert_hex(s.salt, 32, "0192468d41159605e2b67cdd4313966e6dcd192e263fd9560ebf401ab0f451eb");
 	dtt_hash32(x, "hello", 5);
 	assert_hex(x, 32, "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca7");
@@ -67,7 +67,7 @@ static void test_derivations_match_protocol_vectors_for_example_topic(void **sta
 	(void)state;
 	dtt_topic_hash(topic, "my-iroh-gossip-topic", 20);
 	assert_hex(topic, 32, "6379dd5445e065734b71c81a611908a07aab8ecf2c31489d9f73cffc64abe858");
-	dtt_slot_derive(&s, topic, MINUTE);
+	dtt_slot_derive(NULL, &s, topic, MINUTE);
 	assert_hex(s.seed, 32, "6834626351b200e7d6188d4798c8d57e911d34e0df9a39285277e67f08fa78b8");
 	assert_hex(s.pk, 32, "e01c136752b21576b75a7ab7d3e6f906c565ad69066349fc1305fbf66f6e7e49");
 	assert_hex(s.salt, 32, "60a5705577216ed0cb9279976d1166b54ee6777bfafe112200c0615e79adf7b2");
@@ -341,7 +341,7 @@ static void test_slot_value_is_signed_like_mainline(void **state)
 	struct dtt_slot s;
 	int n, m;
 
-	dtt_slot_derive(&s, f->topic, MINUTE);
+	dtt_slot_derive(NULL, &s, f->topic, MINUTE);
 	n = dtt_slot_sign_value(&s, f->value, (size_t)f->value_len, v, sizeof(v), sig);
 	assert_int_equal(n, 4 + 604);
 	assert_memory_equal(v, "604:", 4);

@@ -39,10 +39,15 @@ struct dtt_env_ops {
 	void (*log)(void *ctx, int level, const char *module, const char *msg);
 };
 
+struct dtt_crypto; /* core/crypto/provider.h */
+
 struct dtt_env {
 	const struct dtt_env_ops *ops;
 	void *ctx;
 	int log_level; /* messages above this level are not formatted at all */
+	/* The asymmetric primitives and their memo (provider.h); NULL: the real primitives with
+	 * no memo, as every real node runs. Borrowed, outlives the core objects. */
+	const struct dtt_crypto *crypto;
 };
 
 static inline uint64_t dtt_env_now_ms(const struct dtt_env *env)

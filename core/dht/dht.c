@@ -213,6 +213,11 @@ const uint8_t *dtt_dht_id(const struct dtt_dht *dht)
 	return dht->id;
 }
 
+const struct dtt_env *dtt_dht_env(const struct dtt_dht *dht)
+{
+	return dht->env;
+}
+
 const struct dtt_dht_stats *dtt_dht_stats(const struct dtt_dht *dht)
 {
 	return &dht->stats;

@@ -242,6 +242,8 @@ int64_t dtt_dht_put_mutable(struct dtt_dht *dht, const uint8_t sk[64], const uin
 void dtt_dht_cancel(struct dtt_dht *dht, int64_t op);
 
 const struct dtt_dht_stats *dtt_dht_stats(const struct dtt_dht *dht);
+/* The env the node was created on (borrowed). */
+const struct dtt_env *dtt_dht_env(const struct dtt_dht *dht);
 /* Static names for counters and logs: "bencode", ..., "unsolicited", "rate_limited". */
 const char *dtt_dht_drop_name(int reason);
 /* "generic" (201) ... "seq_less" (302), "other". */

@@ -29,6 +29,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "noise.h"
+#include "provider.h"
 
 #define TYPE_INIT 0x11 /* high nibble: version 1; never 'd' (0x64) */
 #define TYPE_RESP 0x12
@@ -84,6 +85,7 @@ struct sess {
 struct hs {
 	struct dtt_noise_sym sym; /* after message 1, waiting for message 2 */
 	uint8_t e_priv[DTT_X25519_BYTES];
+	uint8_t e_pub[DTT_X25519_BYTES]; /* keys the shared DH memo (provider.h) */
 	uint64_t sent_ms;
 	uint32_t local_idx;
 	uint32_t attempts;
@@ -109,7 +111,6 @@ struct conn {
 
 struct peer {
 	uint8_t id[DTT_LINK_ID_BYTES];
-	uint8_t xpub[DTT_X25519_BYTES]; /* the id's X25519 form: the Noise static key */
 	struct dtt_addr addr;
 	struct dtt_addr hint; /* set_addr during a session: used once the session is gone */
 	struct dtt_timer timer;
@@ -151,7 +152,7 @@ struct dtt_links {
 	struct dtt_noise_sym resp_base; /* ... + our static: where every message 1 to us starts */
 	struct peer **peers;		/* sorted by id */
 	uint32_t peers_count, peers_cap;
-	struct idx_ent *idx; /* sorted by index; capacity 3 per peer, reserved with the peer */
+	struct idx_ent *idx; /* sorted by index; grows with the indexes in use (idx_add) */
 	uint32_t idx_count, idx_cap;
 	struct rate_ent rate[RATE_MAX];
 	uint64_t lru_clock;
@@ -331,10 +332,25 @@ static struct peer *idx_find(const struct dtt_links *l, uint32_t idx)
 
 /* A fresh random receiver index for p. Capacity is reserved when a peer is added (three per
  * peer: handshake, current, alternate), so only an unlucky run of draws can fail. */
+/* The index table grows with the sessions and handshakes in use (at most three per peer:
+ * cur, alt and hs), not with the address book. */
 static int idx_add(struct dtt_links *l, struct peer *p, uint32_t *out)
 {
-	if (l->idx_count >= l->idx_cap)
-		return DTT_ERR_FULL;
+	if (l->idx_count >= l->idx_cap) {
+		uint32_t limit = 3 * l->cfg.peers_max;
+		uint32_t cap = l->idx_cap ? l->idx_cap * 2 : PEERS_CAP_FIRST;
+		struct idx_ent *ni;
+
+		if (l->idx_cap >= limit)
+			return DTT_ERR_FULL;
+		if (cap > limit)
+			cap = limit;
+		ni = dtt_realloc(l->idx, cap * sizeof(*ni));
+		if (!ni)
+			return DTT_ERR_NOMEM;
+		l->idx = ni;
+		l->idx_cap = cap;
+	}
 	for (int draw = 0; draw < IDX_DRAWS; draw++) {
 		uint8_t b[4];
 		uint32_t idx, pos;
@@ -547,18 +563,24 @@ static int hs_send(struct dtt_links *l, struct peer *p)
 	uint8_t payload[INIT_PAYLOAD_BYTES];
 	uint8_t buf[INIT_BYTES];
 	struct dtt_noise_sym sym = l->init_base;
+	uint8_t xpub[DTT_X25519_BYTES];
 	int rc;
 
+	/* The id's X25519 form (the Noise static key) is derived where it is needed rather than
+	 * kept in every address book entry; peer_add checked that it exists. */
+	if (dtt_crypto_pk_to_x25519(l->env->crypto, xpub, p->id) != 0)
+		return DTT_ERR_CRYPTO;
 	dtt_env_random(l->env, hs->e_priv, sizeof(hs->e_priv));
 	memcpy(payload, l->id, DTT_LINK_ID_BYTES);
 	dtt_store_le64(payload + DTT_LINK_ID_BYTES, next_timestamp(l));
 	store_le32(payload + DTT_LINK_ID_BYTES + 8, hs->local_idx);
-	dtt_noise_ik_premessage(&sym, p->xpub);
+	dtt_noise_ik_premessage(&sym, xpub);
 	buf[0] = TYPE_INIT;
-	rc = dtt_noise_ik_write_init(&sym, buf + 1, hs->e_priv, l->s_priv, l->s_pub, p->xpub,
-				     payload, sizeof(payload));
+	rc = dtt_noise_ik_write_init(&sym, l->env->crypto, buf + 1, hs->e_priv, l->s_priv,
+				     l->s_pub, xpub, payload, sizeof(payload));
 	if (rc == 0) {
 		hs->sym = sym;
+		memcpy(hs->e_pub, buf + 1, sizeof(hs->e_pub));
 		hs->sent_ms = now_ms(l);
 		send_raw(l, &p->addr, buf, sizeof(buf));
 	}
@@ -656,7 +678,8 @@ static int peer_evict_one(struct dtt_links *l)
 
 static void peer_timer_expired(struct dtt_timer *t);
 
-/* Adds id (xpub: its X25519 form when already known). Evicts when full. */
+/* Adds id (xpub: its X25519 form when already known, which proves id a valid key). Evicts when
+ * full. */
 static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_BYTES],
 			     const uint8_t *xpub, int *err)
 {
@@ -671,7 +694,7 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 	}
 	if (xpub) {
 		memcpy(x, xpub, sizeof(x));
-	} else if (dtt_ed25519_pk_to_x25519(x, id) != 0) {
+	} else if (dtt_crypto_pk_to_x25519(l->env->crypto, x, id) != 0) {
 		*err = DTT_ERR_INVALID;
 		return NULL;
 	}
@@ -693,24 +716,12 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 		l->peers = np;
 		l->peers_cap = cap;
 	}
-	if (l->idx_cap < 3 * (l->peers_count + 1)) {
-		uint32_t cap = 3 * l->peers_cap;
-		struct idx_ent *ni = dtt_realloc(l->idx, cap * sizeof(*ni));
-
-		if (!ni) {
-			*err = DTT_ERR_NOMEM;
-			return NULL;
-		}
-		l->idx = ni;
-		l->idx_cap = cap;
-	}
 	p = dtt_alloc(sizeof(*p));
 	if (!p) {
 		*err = DTT_ERR_NOMEM;
 		return NULL;
 	}
 	memcpy(p->id, id, DTT_LINK_ID_BYTES);
-	memcpy(p->xpub, x, sizeof(x));
 	p->l = l;
 	dtt_timer_init(&p->timer, peer_timer_expired);
 	touch(l, p);
@@ -855,13 +866,15 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 		return;
 	}
 	sym = l->resp_base;
-	if (dtt_noise_ik_read_init(&sym, re, rs, payload, buf + 1, len - 1, l->s_priv) != 0)
+	if (dtt_noise_ik_read_init(&sym, l->env->crypto, re, rs, payload, buf + 1, len - 1,
+				   l->s_priv, l->s_pub) != 0)
 		goto bad;
 	ts = dtt_load_le64(payload + DTT_LINK_ID_BYTES);
 	sidx = load_le32(payload + DTT_LINK_ID_BYTES + 8);
 	p = peer_find(l, id);
 	if (p) {
-		if (sodium_memcmp(p->xpub, rs, DTT_X25519_BYTES) != 0)
+		if (dtt_crypto_pk_to_x25519(l->env->crypto, x, p->id) != 0 ||
+		    sodium_memcmp(x, rs, DTT_X25519_BYTES) != 0)
 			goto bad; /* claims an id whose key it does not hold */
 		if (ts <= p->init_ts) {
 			drop(l, DTT_LINKS_DROP_REPLAY);
@@ -869,7 +882,7 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 		}
 	} else {
 		if (sodium_memcmp(id, l->id, DTT_LINK_ID_BYTES) == 0 ||
-		    dtt_ed25519_pk_to_x25519(x, id) != 0 ||
+		    dtt_crypto_pk_to_x25519(l->env->crypto, x, id) != 0 ||
 		    sodium_memcmp(x, rs, DTT_X25519_BYTES) != 0)
 			goto bad;
 		p = peer_add(l, id, x, &err);
@@ -914,7 +927,8 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 	store_le32(lidx_le, lidx);
 	reply[0] = TYPE_RESP;
 	store_le32(reply + 1, sidx);
-	if (dtt_noise_ik_write_resp(&sym, reply + 5, e_priv, re, rs, lidx_le, sizeof(lidx_le))) {
+	if (dtt_noise_ik_write_resp(&sym, l->env->crypto, reply + 5, e_priv, re, rs, lidx_le,
+				    sizeof(lidx_le))) {
 		idx_remove(l, lidx);
 		if (conn_is_empty(c))
 			conn_free(l, p);
@@ -976,7 +990,8 @@ static void on_resp(struct dtt_links *l, const struct dtt_addr *from, const uint
 		return;
 	}
 	sym = c->hs.sym; /* a forged answer must not spoil the real one */
-	if (dtt_noise_ik_read_resp(&sym, payload, buf + 5, len - 5, c->hs.e_priv, l->s_priv)) {
+	if (dtt_noise_ik_read_resp(&sym, l->env->crypto, payload, buf + 5, len - 5, c->hs.e_priv,
+				   c->hs.e_pub, l->s_priv, l->s_pub)) {
 		dtt_noise_wipe(&sym);
 		drop(l, DTT_LINKS_DROP_HANDSHAKE);
 		return;
@@ -1178,9 +1193,9 @@ struct dtt_links *dtt_links_new(const struct dtt_env *env, struct dtt_timers *ti
 	l->cfg = *cfg;
 	memcpy(l->id, identity_sk + DTT_ED25519_SEED_BYTES, DTT_LINK_ID_BYTES);
 	dtt_ed25519_seed_to_x25519(l->s_priv, identity_sk);
-	dtt_x25519_base(l->s_pub, l->s_priv);
+	dtt_crypto_x25519_base(env->crypto, l->s_pub, l->s_priv);
 	/* The public half must be the seed's: a mismatched key could never be reached. */
-	if (dtt_ed25519_pk_to_x25519(x, l->id) != 0 ||
+	if (dtt_crypto_pk_to_x25519(env->crypto, x, l->id) != 0 ||
 	    sodium_memcmp(x, l->s_pub, DTT_X25519_BYTES) != 0) {
 		dtt_free_secret(l, sizeof(*l));
 		return NULL;

@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "provider.h"
 
 #define BLOCK_BYTES 128
 
@@ -113,12 +114,13 @@ void dtt_noise_mix_key(struct dtt_noise_sym *s, const uint8_t *ikm, size_t len)
 	sodium_memzero(temp_k, sizeof(temp_k));
 }
 
-int dtt_noise_mix_dh(struct dtt_noise_sym *s, const uint8_t priv[DTT_NOISE_DH_BYTES],
+int dtt_noise_mix_dh(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+		     const uint8_t priv[DTT_NOISE_DH_BYTES], const uint8_t *own_pub,
 		     const uint8_t pub[DTT_NOISE_DH_BYTES])
 {
 	uint8_t dh[DTT_NOISE_DH_BYTES];
 
-	if (dtt_x25519(dh, priv, pub) != 0)
+	if (dtt_crypto_dh(c, dh, priv, own_pub, pub) != 0)
 		return DTT_ERR_CRYPTO;
 	dtt_noise_mix_key(s, dh, sizeof(dh));
 	sodium_memzero(dh, sizeof(dh));
@@ -186,7 +188,7 @@ void dtt_noise_ik_premessage(struct dtt_noise_sym *s, const uint8_t rs[DTT_NOISE
 	dtt_noise_mix_hash(s, rs, DTT_NOISE_DH_BYTES);
 }
 
-int dtt_noise_ik_write_init(struct dtt_noise_sym *s, uint8_t *out,
+int dtt_noise_ik_write_init(struct dtt_noise_sym *s, const struct dtt_crypto *c, uint8_t *out,
 			    const uint8_t e_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t s_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t s_pub[DTT_NOISE_DH_BYTES],
@@ -196,25 +198,26 @@ int dtt_noise_ik_write_init(struct dtt_noise_sym *s, uint8_t *out,
 	uint8_t *p = out;
 
 	/* e */
-	dtt_x25519_base(p, e_priv);
+	dtt_crypto_x25519_base(c, p, e_priv);
 	dtt_noise_mix_hash(s, p, DTT_NOISE_DH_BYTES);
 	p += DTT_NOISE_DH_BYTES;
 	/* es */
-	if (dtt_noise_mix_dh(s, e_priv, rs) != 0)
+	if (dtt_noise_mix_dh(s, c, e_priv, out, rs) != 0)
 		return DTT_ERR_CRYPTO;
 	/* s */
 	dtt_noise_encrypt_and_hash(s, p, s_pub, DTT_NOISE_DH_BYTES);
 	p += DTT_NOISE_DH_BYTES + DTT_NOISE_TAG_BYTES;
 	/* ss */
-	if (dtt_noise_mix_dh(s, s_priv, rs) != 0)
+	if (dtt_noise_mix_dh(s, c, s_priv, s_pub, rs) != 0)
 		return DTT_ERR_CRYPTO;
 	dtt_noise_encrypt_and_hash(s, p, payload, len);
 	return 0;
 }
 
-int dtt_noise_ik_read_init(struct dtt_noise_sym *s, uint8_t re[DTT_NOISE_DH_BYTES],
-			   uint8_t rs[DTT_NOISE_DH_BYTES], uint8_t *payload, const uint8_t *msg,
-			   size_t msg_len, const uint8_t s_priv[DTT_NOISE_DH_BYTES])
+int dtt_noise_ik_read_init(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+			   uint8_t re[DTT_NOISE_DH_BYTES], uint8_t rs[DTT_NOISE_DH_BYTES],
+			   uint8_t *payload, const uint8_t *msg, size_t msg_len,
+			   const uint8_t s_priv[DTT_NOISE_DH_BYTES], const uint8_t *s_pub)
 {
 	const uint8_t *p = msg;
 
@@ -223,43 +226,46 @@ int dtt_noise_ik_read_init(struct dtt_noise_sym *s, uint8_t re[DTT_NOISE_DH_BYTE
 	memcpy(re, p, DTT_NOISE_DH_BYTES);
 	dtt_noise_mix_hash(s, re, DTT_NOISE_DH_BYTES);
 	p += DTT_NOISE_DH_BYTES;
-	if (dtt_noise_mix_dh(s, s_priv, re) != 0)
+	if (dtt_noise_mix_dh(s, c, s_priv, s_pub, re) != 0)
 		return DTT_ERR_CRYPTO;
 	if (dtt_noise_decrypt_and_hash(s, rs, p, DTT_NOISE_DH_BYTES + DTT_NOISE_TAG_BYTES) != 0)
 		return DTT_ERR_AUTH;
 	p += DTT_NOISE_DH_BYTES + DTT_NOISE_TAG_BYTES;
-	if (dtt_noise_mix_dh(s, s_priv, rs) != 0)
+	if (dtt_noise_mix_dh(s, c, s_priv, s_pub, rs) != 0)
 		return DTT_ERR_CRYPTO;
 	if (dtt_noise_decrypt_and_hash(s, payload, p, msg_len - (size_t)(p - msg)) != 0)
 		return DTT_ERR_AUTH;
 	return 0;
 }
 
-int dtt_noise_ik_write_resp(struct dtt_noise_sym *s, uint8_t *out,
+int dtt_noise_ik_write_resp(struct dtt_noise_sym *s, const struct dtt_crypto *c, uint8_t *out,
 			    const uint8_t e_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t re[DTT_NOISE_DH_BYTES],
 			    const uint8_t rs[DTT_NOISE_DH_BYTES], const uint8_t *payload,
 			    size_t len)
 {
 	/* e */
-	dtt_x25519_base(out, e_priv);
+	dtt_crypto_x25519_base(c, out, e_priv);
 	dtt_noise_mix_hash(s, out, DTT_NOISE_DH_BYTES);
 	/* ee, se (the responder's side of se is DH(e, rs)) */
-	if (dtt_noise_mix_dh(s, e_priv, re) != 0 || dtt_noise_mix_dh(s, e_priv, rs) != 0)
+	if (dtt_noise_mix_dh(s, c, e_priv, out, re) != 0 ||
+	    dtt_noise_mix_dh(s, c, e_priv, out, rs) != 0)
 		return DTT_ERR_CRYPTO;
 	dtt_noise_encrypt_and_hash(s, out + DTT_NOISE_DH_BYTES, payload, len);
 	return 0;
 }
 
-int dtt_noise_ik_read_resp(struct dtt_noise_sym *s, uint8_t *payload, const uint8_t *msg,
-			   size_t msg_len, const uint8_t e_priv[DTT_NOISE_DH_BYTES],
-			   const uint8_t s_priv[DTT_NOISE_DH_BYTES])
+int dtt_noise_ik_read_resp(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+			   uint8_t *payload, const uint8_t *msg, size_t msg_len,
+			   const uint8_t e_priv[DTT_NOISE_DH_BYTES], const uint8_t *e_pub,
+			   const uint8_t s_priv[DTT_NOISE_DH_BYTES], const uint8_t *s_pub)
 {
 	if (msg_len < DTT_NOISE_IK_RESP_BYTES(0))
 		return DTT_ERR_MALFORMED;
 	dtt_noise_mix_hash(s, msg, DTT_NOISE_DH_BYTES);
 	/* ee, se (the initiator's side of se is DH(s, re)) */
-	if (dtt_noise_mix_dh(s, e_priv, msg) != 0 || dtt_noise_mix_dh(s, s_priv, msg) != 0)
+	if (dtt_noise_mix_dh(s, c, e_priv, e_pub, msg) != 0 ||
+	    dtt_noise_mix_dh(s, c, s_priv, s_pub, msg) != 0)
 		return DTT_ERR_CRYPTO;
 	if (dtt_noise_decrypt_and_hash(s, payload, msg + DTT_NOISE_DH_BYTES,
 				       msg_len - DTT_NOISE_DH_BYTES) != 0)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dtt_crypto; /* provider.h: NULL means the real primitives, no memo */
+
 #define DTT_NOISE_HASH_BYTES  64 /* BLAKE2b-512 */
 #define DTT_NOISE_KEY_BYTES   32 /* ChaChaPoly key; HKDF outputs are truncated to this */
 #define DTT_NOISE_DH_BYTES    32 /* X25519 */
@@ -55,8 +57,11 @@ void dtt_noise_init(struct dtt_noise_sym *s, const char *protocol_name, const ui
 		    size_t prologue_len);
 void dtt_noise_mix_hash(struct dtt_noise_sym *s, const uint8_t *data, size_t len);
 void dtt_noise_mix_key(struct dtt_noise_sym *s, const uint8_t *ikm, size_t len);
-/* MixKey(DH(priv, pub)). 0, or DTT_ERR_CRYPTO for an all-zero DH (small-order pub). */
-int dtt_noise_mix_dh(struct dtt_noise_sym *s, const uint8_t priv[DTT_NOISE_DH_BYTES],
+/* MixKey(DH(priv, pub)). own_pub is X25519(priv, 9) when known (it lets c's memo share the
+ * value with the other end), else NULL. 0, or DTT_ERR_CRYPTO for an all-zero DH (small-order
+ * pub). */
+int dtt_noise_mix_dh(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+		     const uint8_t priv[DTT_NOISE_DH_BYTES], const uint8_t *own_pub,
 		     const uint8_t pub[DTT_NOISE_DH_BYTES]);
 /* EncryptAndHash: out gets len (+16 once a key is set) bytes; out may equal pt. */
 void dtt_noise_encrypt_and_hash(struct dtt_noise_sym *s, uint8_t *out, const uint8_t *pt,
@@ -78,27 +83,31 @@ void dtt_noise_wipe(struct dtt_noise_sym *s);
 void dtt_noise_ik_premessage(struct dtt_noise_sym *s, const uint8_t rs[DTT_NOISE_DH_BYTES]);
 /* Initiator, "-> e, es, s, ss" and the payload. out gets DTT_NOISE_IK_INIT_BYTES(len) bytes.
  * 0, or DTT_ERR_CRYPTO (rs of small order). */
-int dtt_noise_ik_write_init(struct dtt_noise_sym *s, uint8_t *out,
+int dtt_noise_ik_write_init(struct dtt_noise_sym *s, const struct dtt_crypto *c, uint8_t *out,
 			    const uint8_t e_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t s_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t s_pub[DTT_NOISE_DH_BYTES],
 			    const uint8_t rs[DTT_NOISE_DH_BYTES], const uint8_t *payload,
 			    size_t len);
 /* Responder: reads message 1 (msg_len = DTT_NOISE_IK_INIT_BYTES(payload length)); writes the
- * initiator's ephemeral to re, its static to rs and the payload. 0, DTT_ERR_MALFORMED (short),
- * DTT_ERR_CRYPTO (small-order key) or DTT_ERR_AUTH. */
-int dtt_noise_ik_read_init(struct dtt_noise_sym *s, uint8_t re[DTT_NOISE_DH_BYTES],
-			   uint8_t rs[DTT_NOISE_DH_BYTES], uint8_t *payload, const uint8_t *msg,
-			   size_t msg_len, const uint8_t s_priv[DTT_NOISE_DH_BYTES]);
+ * initiator's ephemeral to re, its static to rs and the payload. s_pub: our static public key
+ * or NULL (as own_pub of dtt_noise_mix_dh). 0, DTT_ERR_MALFORMED (short), DTT_ERR_CRYPTO
+ * (small-order key) or DTT_ERR_AUTH. */
+int dtt_noise_ik_read_init(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+			   uint8_t re[DTT_NOISE_DH_BYTES], uint8_t rs[DTT_NOISE_DH_BYTES],
+			   uint8_t *payload, const uint8_t *msg, size_t msg_len,
+			   const uint8_t s_priv[DTT_NOISE_DH_BYTES], const uint8_t *s_pub);
 /* Responder, "<- e, ee, se" and the payload. out gets DTT_NOISE_IK_RESP_BYTES(len) bytes. */
-int dtt_noise_ik_write_resp(struct dtt_noise_sym *s, uint8_t *out,
+int dtt_noise_ik_write_resp(struct dtt_noise_sym *s, const struct dtt_crypto *c, uint8_t *out,
 			    const uint8_t e_priv[DTT_NOISE_DH_BYTES],
 			    const uint8_t re[DTT_NOISE_DH_BYTES],
 			    const uint8_t rs[DTT_NOISE_DH_BYTES], const uint8_t *payload,
 			    size_t len);
-/* Initiator: reads message 2. 0, DTT_ERR_MALFORMED, DTT_ERR_CRYPTO or DTT_ERR_AUTH. */
-int dtt_noise_ik_read_resp(struct dtt_noise_sym *s, uint8_t *payload, const uint8_t *msg,
-			   size_t msg_len, const uint8_t e_priv[DTT_NOISE_DH_BYTES],
-			   const uint8_t s_priv[DTT_NOISE_DH_BYTES]);
+/* Initiator: reads message 2. e_pub, s_pub: our public keys or NULL (as own_pub of
+ * dtt_noise_mix_dh). 0, DTT_ERR_MALFORMED, DTT_ERR_CRYPTO or DTT_ERR_AUTH. */
+int dtt_noise_ik_read_resp(struct dtt_noise_sym *s, const struct dtt_crypto *c,
+			   uint8_t *payload, const uint8_t *msg, size_t msg_len,
+			   const uint8_t e_priv[DTT_NOISE_DH_BYTES], const uint8_t *e_pub,
+			   const uint8_t s_priv[DTT_NOISE_DH_BYTES], const uint8_t *s_pub);
 
 #endif

@@ -366,6 +366,13 @@ static void missing_remove_at(struct dtt_plumtree *pt, uint32_t i)
 	memmove(&pt->missing[i], &pt->missing[i + 1],
 		sizeof(pt->missing[0]) * (pt->missing_count - i - 1));
 	pt->missing_count--;
+	if (pt->missing_count == 0) {
+		/* ids go missing only around a broadcast: an idle member keeps no list (about
+		 * 5 KB for the first 16 entries) */
+		dtt_free(pt->missing);
+		pt->missing = NULL;
+		pt->missing_cap = 0;
+	}
 }
 
 static struct dtt_plumtree_missing *missing_add(struct dtt_plumtree *pt, const uint8_t *id)

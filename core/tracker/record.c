@@ -12,6 +12,7 @@
 #include "bep44.h"
 #include "buf.h"
 #include "err.h"
+#include "provider.h"
 
 /* ed25519-dalek-hpke's fixed HPKE info and aad (§5.1). */
 static const uint8_t hpke_info[] = "arbitrary_info_bytes";
@@ -30,7 +31,8 @@ void dtt_secret_hash(uint8_t out[32], const void *secret, size_t len)
 	dtt_hash32(out, secret, len);
 }
 
-void dtt_slot_derive(struct dtt_slot *s, const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute)
+void dtt_slot_derive(const struct dtt_crypto *c, struct dtt_slot *s,
+		     const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute)
 {
 	uint8_t buf[4 + DTT_TOPIC_BYTES + 8];
 
@@ -40,7 +42,7 @@ void dtt_slot_derive(struct dtt_slot *s, const uint8_t topic[DTT_TOPIC_BYTES], u
 	dtt_store_le64(buf + 4 + DTT_TOPIC_BYTES, minute);
 	dtt_hash32(s->seed, buf + 4, DTT_TOPIC_BYTES + 8);
 	dtt_hash32(s->salt, buf, sizeof(buf));
-	dtt_ed25519_seed_keypair(s->pk, s->sk, s->seed);
+	dtt_crypto_seed_keypair(c, s->pk, s->sk, s->seed);
 	dtt_sha1_2(s->target, s->pk, sizeof(s->pk), s->salt, sizeof(s->salt));
 }
 
@@ -257,14 +259,14 @@ const char *dtt_record_check_name(enum dtt_record_check c)
 
 /* HPKE blob (ed25519-dalek-hpke framing, §5.2): LE64(32) || enc || AEAD(pt) || tag, sealed to
  * the X25519 form of an Ed25519 public key. */
-static int blob_seal(uint8_t *out, const uint8_t ed_pk[32], const uint8_t sk_e[32],
-		     const uint8_t *pt, size_t pt_len)
+static int blob_seal(const struct dtt_crypto *c, uint8_t *out, const uint8_t ed_pk[32],
+		     const uint8_t sk_e[32], const uint8_t *pt, size_t pt_len)
 {
 	struct dtt_hpke_ctx ctx;
 	uint8_t pk_r[DTT_X25519_BYTES];
 	int err;
 
-	err = dtt_ed25519_pk_to_x25519(pk_r, ed_pk);
+	err = dtt_crypto_pk_to_x25519(c, pk_r, ed_pk);
 	if (err)
 		return err;
 	dtt_store_le64(out, DTT_HPKE_ENC_BYTES);
@@ -321,16 +323,16 @@ int dtt_record_seal(const struct dtt_env *env, const struct dtt_record *r,
 
 	dtt_env_random(env, ots, sizeof(ots));
 	dtt_env_random(env, sk_e, sizeof(sk_e));
-	dtt_ed25519_seed_keypair(ots_pk, ots_sk, ots);
-	dtt_ed25519_seed_keypair(enc_pk, enc_sk, enc_seed);
+	dtt_crypto_seed_keypair_once(env->crypto, ots_pk, ots_sk, ots);
+	dtt_crypto_seed_keypair(env->crypto, enc_pk, enc_sk, enc_seed);
 
 	out[0] = (uint8_t)rec_blob;
 	out[1] = (uint8_t)(rec_blob >> 8);
 	out[2] = (uint8_t)(rec_blob >> 16);
 	out[3] = (uint8_t)(rec_blob >> 24);
-	err = blob_seal(out + 4, ots_pk, sk_e[0], plain, (size_t)n);
+	err = blob_seal(env->crypto, out + 4, ots_pk, sk_e[0], plain, (size_t)n);
 	if (!err)
-		err = blob_seal(out + 4 + rec_blob, enc_pk, sk_e[1], ots, sizeof(ots));
+		err = blob_seal(env->crypto, out + 4 + rec_blob, enc_pk, sk_e[1], ots, sizeof(ots));
 
 	sodium_memzero(ots, sizeof(ots));
 	sodium_memzero(ots_sk, sizeof(ots_sk));

@@ -45,7 +45,10 @@ struct dtt_slot {
 	uint8_t salt[32];                     /* H("salt" || topic || LE64 m) */
 	uint8_t target[DTT_SHA1_BYTES];       /* SHA-1(k || salt) */
 };
-void dtt_slot_derive(struct dtt_slot *s, const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute);
+/* c: the crypto provider and memo (provider.h), NULL for the real primitives. */
+struct dtt_crypto;
+void dtt_slot_derive(const struct dtt_crypto *c, struct dtt_slot *s,
+		     const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute);
 /* Wraps an EncryptedRecord as the slot's BEP 44 value (a bencoded byte string, written to v,
  * cap bytes) and signs it with the slot key at seq = DTT_SLOT_SEQ (spec/PROTOCOL.md §6.1).
  * Returns the length of v, or DTT_ERR_TOOBIG (value over the BEP 44 limit or cap). */

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "provider.h"
 #include "log.h"
 
 #define BG_PUBLISH_MAX 4 /* bootstrap records being published in the background */
@@ -191,7 +192,7 @@ static void cand_add(struct dtt_gossip_peer *cand, size_t *count, size_t max,
 {
 	struct dtt_gossip_peer *p;
 
-	if (dtt_is_zero32(id) || memcmp(id, own_pk(t), 32) == 0 || !dtt_ed25519_pk_is_valid(id))
+	if (dtt_is_zero32(id) || memcmp(id, own_pk(t), 32) == 0 || !dtt_crypto_pk_is_valid(t->env->crypto, id))
 		return;
 	for (size_t i = 0; i < *count; i++) {
 		if (memcmp(cand[i].id, id, 32) == 0) {
