@@ -54,6 +54,29 @@ for f in "$work/sw/runs"/*.db; do n=$((n + $(sqlite3 -batch "$f" "SELECT count(*
 	fail "merged metric ids not mapped"
 echo "merged: 6 runs, $n samples, digests equal to plain runs"
 
+# The banded figure of get success, and its numbers: per time bin, the mean and the sample
+# standard deviation over the 3 seeds of a group, as computed here from the samples.
+analysis=$(cd "$(dirname "$0")/../../analysis" && pwd)
+"$analysis/sweep.sh" "$work/m.db" "$work/figs" >"$work/figs.out" 2>"$work/figs.err" ||
+	{ cat "$work/figs.err"; fail "sweep.sh"; }
+grep -qx "$work/figs/sweep_get_success.png" "$work/figs.out" && [ -s "$work/figs/sweep_get_success.png" ] ||
+	{ cat "$work/figs.out" "$work/figs.err"; fail "no get_success figure"; }
+grep -q "2 | 3 | dht.nodes=100" "$work/figs.err" || fail "sweep.sh groups"
+sqlite3 -batch -csv "$work/m.db" ".param set :metric 'get_success'" ".param set :g 2" \
+	".read $analysis/sql/sweep_series.sql" >"$work/band.csv"
+sqlite3 -batch -csv "$work/m.db" "SELECT s.t_ms / 1000.0, s.value FROM sample_named AS s JOIN run AS r
+	ON r.run_id = s.run_id WHERE r.overrides = 'dht.nodes=100' AND s.metric = 'get_success'
+	AND s.node_id = -1 AND s.value IS NOT NULL ORDER BY s.t_ms" |
+	awk -F, '{ n[$1]++; s[$1] += $2; q[$1] += $2 * $2 } END {
+		for (t in n) { m = s[t] / n[t]; v = n[t] > 1 ? (q[t] - n[t] * m * m) / (n[t] - 1) : 0
+			printf "%s %d %.9f %.9f\n", t, n[t], m, sqrt(v < 0 ? 0 : v) } }' | sort -n >"$work/band.awk"
+awk -F, '{ printf "%s %d %.9f %.9f\n", $1, $2, $3, ($4 == "" ? 0 : $4) }' "$work/band.csv" | sort -n >"$work/band.sql"
+[ "$(wc -l <"$work/band.sql")" -ge 10 ] || fail "sweep_series: fewer than 10 bins"
+paste -d' ' "$work/band.sql" "$work/band.awk" | awk '{ if ($1 != $5 || $2 != $6 ||
+	($3 - $7) ^ 2 > 1e-12 || ($4 - $8) ^ 2 > 1e-12) { print "bin " $0; bad = 1 } } END { exit bad }' ||
+	fail "sweep_series mean/sd differ from the samples'"
+echo "sweep.sh: get_success band over 3 seeds checked at $(wc -l <"$work/band.sql") bins"
+
 # A run missing from the sweep: merged, but reported, exit 1.
 rm "$work/sw/runs/$1.db"
 rc=0; "$sim" merge "$work/sw" --db "$work/m2.db" 2>"$work/e4" || rc=$?
