@@ -23,30 +23,23 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 export PATH=$PATH:/usr/sbin
+. "$(dirname "$0")/../lib/procs.sh"
 work=$(mktemp -d /tmp/dtt_slurm_XXXXXX)
-pids=()
 t0=$(date +%s)
 
 stop_all() {
 	local rc=$?
-	# scancel what may still be queued, then stop the daemons: TERM, up to 10 s, then KILL.
+	# scancel what may still be queued; job steps (slurmstepd) are daemons of their own, not
+	# below this shell: found by their open files in this cluster's directory, stopped by pid
+	# with the daemons (munged, slurmctld, slurmd) and anything else below this shell.
 	[ -f "$work/slurm.conf" ] && SLURM_CONF=$work/slurm.conf timeout 5 scancel --full --user=root >/dev/null 2>&1 || true
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		p=${pids[$i]}
-		kill -TERM "$p" 2>/dev/null || continue
-		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	# Job steps (slurmstepd) of this cluster are daemons of their own: find them by their
-	# spool directory and stop them by pid.
 	for d in /proc/[0-9]*; do
-		p=${d#/proc/}
 		if { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null | grep -q "slurmstepd" &&
 			ls -l "$d/fd" 2>/dev/null | grep -q "$work"; then
-			kill -KILL "$p" 2>/dev/null || true
+			dtt_track "${d#/proc/}"
 		fi
 	done
+	dtt_stop_all
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		for f in "$work"/log/*.log; do echo "== $f"; tail -n 30 "$f"; done
 	fi
@@ -55,7 +48,7 @@ stop_all() {
 	exit "$rc"
 }
 trap stop_all EXIT
-trap 'exit 130' INT TERM
+dtt_trap_signals
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Two free TCP ports on 127.0.0.1 for slurmctld and slurmd.
@@ -75,7 +68,7 @@ chmod 400 "$work/munge/munge.key"
 munged --foreground --force --key-file="$work/munge/munge.key" --socket="$work/munge/sock" \
 	--pid-file="$work/munge/munged.pid" --log-file="$work/log/munged.log" \
 	--seed-file="$work/munge/seed" >"$work/log/munged.out" 2>&1 &
-pids+=($!)
+dtt_track $!
 for _ in $(seq 50); do [ -S "$work/munge/sock" ] && break; sleep 0.1; done
 [ -S "$work/munge/sock" ] || fail "munged did not start"
 
@@ -115,9 +108,9 @@ PartitionName=dtt Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$work/slurm.conf
 slurmctld -D -i -f "$SLURM_CONF" >"$work/log/slurmctld.out" 2>&1 &
-pids+=($!)
+dtt_track $!
 slurmd -D -f "$SLURM_CONF" >"$work/log/slurmd.out" 2>&1 &
-pids+=($!)
+dtt_track $!
 up=""
 for _ in $(seq 150); do
 	state=$(sinfo -h -N -o '%T' 2>/dev/null || true)
