@@ -71,7 +71,7 @@ if (kind eq "series") {
 		mk = word(ev, 2 * i)
 		set arrow 100 + i from mt, graph 0 to mt, graph 1 nohead dt 2 lw 1.5 \
 			lc rgb (mk eq "heal" ? "#2ca02c" : "#d62728") back
-		set label 100 + i mk at mt, graph 1 rotate by 90 right offset 0.9, -0.5 front \
+		set label 100 + i mk at mt, graph 0.02 rotate by 90 left offset 0.9, 0 front \
 			tc rgb (mk eq "heal" ? "#2ca02c" : "#d62728") font "sans,9"
 	}
 	set title sprintf("%s - %s over time: mean over seeds (line) and 95 %% Student-t confidence band of the mean", scen, name) font "sans,11"
