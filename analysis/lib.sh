@@ -32,8 +32,8 @@ check_db() {
 		exit 2
 	}
 	case $v in
-	1) ;;
+	1 | 2) ;;
 	0) echo "$0: $1: not a dtt results database (no schema version)" >&2; exit 2 ;;
-	*) echo "$0: $1: results schema version $v; these scripts read version 1" >&2; exit 2 ;;
+	*) echo "$0: $1: results schema version $v; these scripts read versions 1 and 2" >&2; exit 2 ;;
 	esac
 }

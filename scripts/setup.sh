@@ -14,6 +14,8 @@ packages=(
 	python3 python3-libtorrent          # DHT interoperability test against libtorrent
 	iproute2                            # network namespaces for end-to-end tests
 	lintian                             # checks the Debian packages (scripts/deb.sh)
+	parallel                            # dtt-sim sweep runs its runs through GNU parallel
+	slurmctld slurmd slurm-client munge # the Slurm job-array test (a one-node cluster)
 )
 
 sudo=""

@@ -1220,6 +1220,8 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		    .start_unix = sc->start_unix,
 		    .duration_ms = s->end_us / 1000,
 		    .nodes = s->n,
+		    .overrides = sc->overrides,
+		    .backend = "dtt-sim",
 		};
 		int64_t id = dtt_results_run_begin(s->res, &run);
 

@@ -20,6 +20,7 @@
 #include "results.h"
 #include "rng.h"
 #include "scenario.h"
+#include "sweep.h"
 
 #define EXIT_OK	   0
 #define EXIT_FAIL  1
@@ -43,6 +44,9 @@ static const char usage_main[] =
     "  run SCENARIO       run one seed, write results to SQLite, print figures and digest\n"
     "  check SCENARIO     run seeds and evaluate the scenario's expectations (PASS/FAIL)\n"
     "  validate SCENARIO  parse the scenario and print what it describes\n"
+    "  sweep SCENARIO     every combination of grid values and seeds as independent runs\n"
+    "                     (GNU parallel, or a Slurm job array), one results file each\n"
+    "  merge DIR          a sweep's results files into one database\n"
     "  bench              the event queue alone in the hold model (events/s)\n"
     "\n"
     "`dtt-sim COMMAND --help` describes each command's options.\n"
@@ -76,6 +80,8 @@ static const char usage_check[] =
     "\n"
     "options:\n"
     "  --seeds A..B         seeds A to B inclusive, or one seed N (default: the scenario's)\n"
+    "  -j, --jobs N         run N seeds at once, each in its own process; the report is the\n"
+    "                       same, in seed order (default 1)\n"
     "  --db FILE            also write every run to this results database (default: none)\n"
     "  --until T            stop at simulated time T instead of `duration`\n"
     "  --set KEY.PATH=VALUE override one scenario value (repeatable)\n"
@@ -105,6 +111,7 @@ struct args {
 	int log_level;
 	const char *sets[DTT_SCENARIO_SET_MAX];
 	size_t sets_count;
+	unsigned jobs; /* check -j */
 };
 
 static void on_signal(int sig)
@@ -228,6 +235,13 @@ static int parse_args(int argc, char **argv, const char *usage, bool is_check, s
 				return usage_error(
 				    usage, "--seeds: expected N or A..B with A <= B, got '%s'", v);
 			a->seed_set = true;
+		} else if ((!strcmp(o, "-j") || !strcmp(o, "--jobs")) && is_check) {
+			uint64_t j;
+
+			if (!parse_u64(v, &j) || j < 1 || j > 4096)
+				return usage_error(
+				    usage, "--jobs: expected a number from 1 to 4096, got '%s'", v);
+			a->jobs = (unsigned)j;
 		} else if (!strcmp(o, "--db")) {
 			a->db = v;
 		} else if (!strcmp(o, "--until")) {
@@ -516,6 +530,74 @@ static void print_reproduce(const struct args *a, uint64_t seed)
 	printf("\n");
 }
 
+/* Runs one seed of `check` and prints its report. 0 pass, 1 fail, 3 interrupted. */
+static int check_seed(const struct dtt_scenario *sc, const struct args *a,
+		      struct dtt_results *res, uint64_t seed)
+{
+	struct dtt_sim *sim;
+	struct dtt_sim_bench b;
+	char hex[17], line[ERR_LEN];
+	bool pass = true;
+	int err = run_one(sc, a, seed, res, &sim);
+
+	if (err || !sim) {
+		printf("seed %llu: FAIL (run %s: %s)\n", (unsigned long long)seed,
+		       err == DTT_ERR_CANCELED ? "interrupted" : "failed", dtt_strerror(err));
+		print_reproduce(a, seed);
+		dtt_sim_free(sim);
+		fflush(stdout);
+		return err == DTT_ERR_CANCELED ? 3 : 1;
+	}
+	struct dtt_check_result r[DTT_SCENARIO_EXPECT_MAX];
+
+	for (size_t i = 0; i < sc->expects_count; i++) {
+		struct dtt_sim_series se;
+
+		dtt_sim_series(sim, sc->expects[i].metric, &se);
+		dtt_check_eval(&sc->expects[i], &se, dtt_sim_end_ms(sim), &r[i]);
+		pass = pass && r[i].pass;
+	}
+	dtt_sim_bench(sim, &b);
+	printf("seed %llu: %s (digest %s, %.2f s, %.2fM events/s)\n", (unsigned long long)seed,
+	       pass ? "PASS" : "FAIL", dtt_sim_digest_hex(sim, hex), b.wall_s,
+	       b.events_per_s / 1e6);
+	for (size_t i = 0; i < sc->expects_count; i++) {
+		dtt_check_describe(&sc->expects[i], line, sizeof(line));
+		printf("  %s  %s: measured %.6g over %zu sample%s%s%s (line %u)\n",
+		       r[i].pass ? "PASS" : "FAIL", line, r[i].measured, r[i].samples,
+		       r[i].samples == 1 ? "" : "s", r[i].why[0] ? "; " : "", r[i].why,
+		       sc->expects[i].line);
+	}
+	if (!pass)
+		print_reproduce(a, seed);
+	dtt_sim_free(sim);
+	fflush(stdout);
+	return pass ? 0 : 1;
+}
+
+/* check -j: one forked child per seed (sweep.h, dtt_fanout), each with its own connection to
+ * the results database. */
+struct check_par {
+	struct dtt_scenario *sc;
+	const struct args *a;
+};
+
+static int check_task(size_t i, void *ctx)
+{
+	struct check_par *p = ctx;
+	struct dtt_results *res = NULL;
+	int rc;
+
+	if (p->a->db && !(res = open_db(p->a->db))) {
+		dtt_scenario_deinit(p->sc);
+		return 1;
+	}
+	rc = check_seed(p->sc, p->a, res, p->a->seed_lo + i);
+	dtt_results_close(res);
+	dtt_scenario_deinit(p->sc);
+	return rc;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	struct dtt_scenario sc;
@@ -538,52 +620,44 @@ static int cmd_check(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	seeds = a.seed_hi - a.seed_lo + 1;
-	for (uint64_t seed = a.seed_lo;; seed++) {
-		struct dtt_sim *sim;
-		struct dtt_sim_bench b;
-		char hex[17], line[ERR_LEN];
-		bool pass = true;
-		int err = run_one(&sc, &a, seed, res, &sim);
+	if (a.jobs > 1 && seeds > 1) {
+		struct check_par p = {&sc, &a};
+		size_t n = seeds > 10000000 ? 0 : (size_t)seeds;
+		int *codes = n ? malloc(n * sizeof(*codes)) : NULL;
 
-		if (err || !sim) {
-			printf("seed %llu: FAIL (run %s: %s)\n", (unsigned long long)seed,
-			       err == DTT_ERR_CANCELED ? "interrupted" : "failed",
-			       dtt_strerror(err));
-			failed_seeds++;
-			print_reproduce(&a, seed);
-			dtt_sim_free(sim);
-			if (err == DTT_ERR_CANCELED)
-				break;
-		} else {
-			struct dtt_check_result r[DTT_SCENARIO_EXPECT_MAX];
-
-			for (size_t i = 0; i < sc.expects_count; i++) {
-				struct dtt_sim_series se;
-
-				dtt_sim_series(sim, sc.expects[i].metric, &se);
-				dtt_check_eval(&sc.expects[i], &se, dtt_sim_end_ms(sim), &r[i]);
-				pass = pass && r[i].pass;
-			}
-			dtt_sim_bench(sim, &b);
-			printf("seed %llu: %s (digest %s, %.2f s, %.2fM events/s)\n",
-			       (unsigned long long)seed, pass ? "PASS" : "FAIL",
-			       dtt_sim_digest_hex(sim, hex), b.wall_s, b.events_per_s / 1e6);
-			for (size_t i = 0; i < sc.expects_count; i++) {
-				dtt_check_describe(&sc.expects[i], line, sizeof(line));
-				printf("  %s  %s: measured %.6g over %zu sample%s%s%s (line %u)\n",
-				       r[i].pass ? "PASS" : "FAIL", line, r[i].measured,
-				       r[i].samples, r[i].samples == 1 ? "" : "s",
-				       r[i].why[0] ? "; " : "", r[i].why, sc.expects[i].line);
-			}
-			if (!pass) {
-				failed_seeds++;
-				print_reproduce(&a, seed);
-			}
-			dtt_sim_free(sim);
+		/* Each child opens the file itself; the parent has created it. */
+		dtt_results_close(res);
+		res = NULL;
+		if (!codes) {
+			fprintf(stderr, "dtt-sim: check -j: at most 10000000 seeds\n");
+			dtt_scenario_deinit(&sc);
+			return EXIT_USAGE;
 		}
-		fflush(stdout);
-		if (seed == a.seed_hi)
-			break;
+		a.quiet = true; /* no progress lines from several processes at once */
+		dtt_fanout(n, a.jobs, check_task, &p, codes, &stop_flag);
+		for (size_t i = 0; i < n; i++) {
+			if (codes[i] == 0)
+				continue;
+			failed_seeds++;
+			if (codes[i] > 128) {
+				printf("seed %llu: FAIL (run crashed: signal %d)\n",
+				       (unsigned long long)(a.seed_lo + i), codes[i] - 128);
+				print_reproduce(&a, a.seed_lo + i);
+			} else if (codes[i] < 0) {
+				printf("seed %llu: FAIL (not run: %s)\n",
+				       (unsigned long long)(a.seed_lo + i),
+				       stop_flag ? "interrupted" : "cannot start a process");
+			}
+		}
+		free(codes);
+	} else {
+		for (uint64_t seed = a.seed_lo;; seed++) {
+			int r = check_seed(&sc, &a, res, seed);
+
+			failed_seeds += r != 0;
+			if (r == 3 || seed == a.seed_hi)
+				break;
+		}
 	}
 	printf("%s: %llu of %llu seed%s passed\n", sc.name,
 	       (unsigned long long)(seeds - failed_seeds), (unsigned long long)seeds,
@@ -747,6 +821,10 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sweep"))
+		return dtt_sweep_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "merge"))
+		return dtt_merge_main(argc - 1, argv + 1);
 	fprintf(stderr, "dtt-sim: unknown command '%s'\n\n%s", cmd, usage_main);
 	return EXIT_USAGE;
 }

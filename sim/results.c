@@ -44,7 +44,9 @@ static const char schema_sql[] =
     " digest TEXT,"
     " events_per_s REAL,"
     " peak_rss_bytes INTEGER,"
-    " bytes_per_node REAL);"
+    " bytes_per_node REAL,"
+    " overrides TEXT,"
+    " backend TEXT);"
     "CREATE TABLE metric("
     " metric_id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE);"
@@ -106,7 +108,11 @@ static const char schema_sql[] =
 /* While rows are loaded: temporary structures in memory and a 64 MiB page cache. */
 static const char load_pragmas[] = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;";
 
-static const char index_sql[] =
+/* Version 1 to 2: the run row gains the overrides and the backend. */
+static const char upgrade_v1_sql[] = "ALTER TABLE run ADD COLUMN overrides TEXT;"
+				     "ALTER TABLE run ADD COLUMN backend TEXT;";
+
+const char dtt_results_index_sql[] =
     "CREATE INDEX IF NOT EXISTS sample_run_metric_t ON sample(run_id, metric_id, t_ms);"
     "CREATE INDEX IF NOT EXISTS message_run_kind_t ON message(run_id, kind, t_ms);"
     "CREATE INDEX IF NOT EXISTS event_run_kind_t ON event(run_id, kind, t_ms);";
@@ -126,8 +132,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_INSERT] = "INSERT INTO run(scenario_name, scenario_path, scenario_text, seed,"
-		      " version, strategy, start_unix, duration_ms, nodes)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		      " version, strategy, start_unix, duration_ms, nodes, overrides, backend)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_RUN_END] = "UPDATE run SET status = ?2, wall_s = ?3, events = ?4, sim_end_ms = ?5,"
 		   " digest = ?6, events_per_s = ?7, peak_rss_bytes = ?8, bytes_per_node = ?9"
 		   " WHERE run_id = ?1",
@@ -442,7 +448,17 @@ static int schema_setup(struct dtt_results *r, const char *path, char *err, size
 		}
 		if (version == DTT_RESULTS_SCHEMA_VERSION)
 			return locked ? txn_commit(r) : 0;
-		if (version != 0) {
+		if (version == 1 && locked) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+				 DTT_RESULTS_SCHEMA_VERSION);
+			if (exec(r, upgrade_v1_sql, "upgrade schema 1") < 0 ||
+			    exec(r, sql, "set schema version") < 0 || txn_commit(r) < 0) {
+				set_msg(err, err_len, "%s: %s", path, r->errmsg);
+				return DTT_ERR_IO;
+			}
+			return 0;
+		}
+		if (version != 0 && version != 1) {
 			set_msg(
 			    err, err_len,
 			    "%s: results schema version %lld, but this dtt-sim reads and writes "
@@ -450,7 +466,7 @@ static int schema_setup(struct dtt_results *r, const char *path, char *err, size
 			    path, (long long)version, DTT_RESULTS_SCHEMA_VERSION);
 			return DTT_ERR_MISMATCH;
 		}
-		if (objects != 0) {
+		if (version == 0 && objects != 0) {
 			set_msg(err, err_len,
 				"%s: not a dtt results database (schema version 0 but it already "
 				"holds %lld tables/indexes/views)",
@@ -571,7 +587,9 @@ int64_t dtt_results_run_begin(struct dtt_results *r, const struct dtt_results_ru
 	    bind_text(st, 3, run->scenario_text) || bind_u64(st, 4, run->seed) ||
 	    bind_text(st, 5, run->version) || bind_text(st, 6, run->strategy) ||
 	    sqlite3_bind_int64(st, 7, run->start_unix) || bind_u64(st, 8, run->duration_ms) ||
-	    bind_u64(st, 9, run->nodes))
+	    bind_u64(st, 9, run->nodes) ||
+	    bind_text(st, 10, run->overrides ? run->overrides : "") ||
+	    bind_text(st, 11, run->backend))
 		return bind_error(r, "bind run");
 	if ((err = txn_begin(r)) < 0 || (err = step_done(r, ST_RUN_INSERT, "insert run")) < 0)
 		return err;
@@ -611,7 +629,7 @@ int dtt_results_run_end(struct dtt_results *r, const struct dtt_results_run_end 
 	if ((err = exec(r, "PRAGMA temp_store = FILE; PRAGMA cache_size = -8192;",
 			"index pragmas")) < 0)
 		return err;
-	if ((err = txn_begin(r)) < 0 || (err = exec(r, index_sql, "create indexes")) < 0 ||
+	if ((err = txn_begin(r)) < 0 || (err = exec(r, dtt_results_index_sql, "create indexes")) < 0 ||
 	    (err = txn_commit(r)) < 0)
 		return err;
 	if ((err = exec(r, load_pragmas, "load pragmas")) < 0)

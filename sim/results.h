@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DTT_RESULTS_SCHEMA_VERSION 1
+#define DTT_RESULTS_SCHEMA_VERSION 2
 #define DTT_RESULTS_BATCH 10000
 
 struct dtt_results;
@@ -29,6 +29,8 @@ struct dtt_results_run {
 	int64_t start_unix;        /* the virtual wall clock's origin, unix seconds */
 	uint64_t duration_ms;      /* simulated time the run was asked to cover */
 	uint64_t nodes;            /* population size */
+	const char *overrides;     /* the --set overrides, "key=value ..." (NULL or "": none) */
+	const char *backend;       /* what ran it, e.g. "dtt-sim" (NULL: stored as NULL) */
 };
 
 struct dtt_results_run_end {
@@ -59,8 +61,9 @@ struct dtt_results_message {
 	double p99_ms;
 };
 
-/* Opens (creating if needed) the database at path and checks or sets the schema version.
- * NULL on error, with a message in err. */
+/* Opens (creating if needed) the database at path and checks or sets the schema version; a
+ * version 1 file is upgraded in place (version 2 only adds the run columns overrides and
+ * backend). NULL on error, with a message in err. */
 struct dtt_results *dtt_results_open(const char *path, char *err, size_t err_len);
 /* Starts a run; returns its run_id (> 0) or a negative DTT_ERR_*. */
 int64_t dtt_results_run_begin(struct dtt_results *r, const struct dtt_results_run *run);
@@ -79,6 +82,8 @@ int dtt_results_message(struct dtt_results *r, const struct dtt_results_message 
 int dtt_results_summary(struct dtt_results *r, const char *name, double value);
 /* Commits pending rows, writes the run's end fields, builds the indexes. */
 int dtt_results_run_end(struct dtt_results *r, const struct dtt_results_run_end *end);
+/* The statements that build the read indexes (also run by `dtt-sim merge`, once). */
+extern const char dtt_results_index_sql[];
 /* Commits, checkpoints the WAL and closes. NULL is a no-op. */
 void dtt_results_close(struct dtt_results *r);
 /* The last error of r (a SQLite message with what was being done, or why a call was refused);

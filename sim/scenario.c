@@ -1346,6 +1346,23 @@ static void defaults(struct dtt_scenario *sc)
 	sc->workload.value_size = 64;
 }
 
+/* The overrides as stored with a run: "key=value key=value" in the order given. */
+static char *join_sets(const char *const *sets, size_t sets_count)
+{
+	size_t n = 1, l = 0;
+	char *out;
+
+	for (size_t i = 0; i < sets_count; i++)
+		n += strlen(sets[i]) + 1;
+	out = dtt_alloc(n);
+	if (!out)
+		return NULL;
+	out[0] = 0;
+	for (size_t i = 0; i < sets_count; i++)
+		l += (size_t)snprintf(out + l, n - l, "%s%s", i ? " " : "", sets[i]);
+	return out;
+}
+
 int dtt_scenario_parse(struct dtt_scenario *sc, const char *path, const char *text,
 		       const char *const *sets, size_t sets_count, char *err, size_t err_len)
 {
@@ -1392,7 +1409,8 @@ int dtt_scenario_parse(struct dtt_scenario *sc, const char *path, const char *te
 	if (!rc) {
 		sc->path = dup_str(path);
 		sc->text = dup_str(text);
-		if (!sc->path || !sc->text) {
+		sc->overrides = join_sets(sets, sets_count);
+		if (!sc->path || !sc->text || !sc->overrides) {
 			snprintf(err, err_len, "%s: out of memory", path);
 			rc = DTT_ERR_NOMEM;
 		}
@@ -1449,12 +1467,13 @@ void dtt_scenario_deinit(struct dtt_scenario *sc)
 	dtt_free(sc->description);
 	dtt_free(sc->path);
 	dtt_free(sc->text);
+	dtt_free(sc->overrides);
 	dtt_free(sc->events);
 	dtt_free(sc->expects);
 	dtt_free(sc->topics);
 	sc->topics = NULL;
 	sc->topics_count = 0;
-	sc->description = sc->path = sc->text = NULL;
+	sc->description = sc->path = sc->text = sc->overrides = NULL;
 	sc->events = NULL;
 	sc->expects = NULL;
 	sc->events_count = sc->expects_count = 0;

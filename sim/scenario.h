@@ -149,6 +149,7 @@ struct dtt_scenario {
 	char *description;
 	char *path;
 	char *text; /* the file as read, stored with each run */
+	char *overrides; /* the --set overrides applied, space separated ("" when none) */
 	uint64_t seed;
 	uint64_t duration_ms;
 	uint64_t sample_every_ms;

@@ -242,7 +242,7 @@ static void test_results_open_creates_versioned_schema(void **state)
 	static const char *const expect_cols[] = {
 	    ("run:run_id,created_at,scenario_name,scenario_path,scenario_text,seed,version,"
 	     "strategy,start_unix,duration_ms,nodes,status,wall_s,events,sim_end_ms,digest,"
-	     "events_per_s,peak_rss_bytes,bytes_per_node"),
+	     "events_per_s,peak_rss_bytes,bytes_per_node,overrides,backend"),
 	    "metric:metric_id,name",
 	    "node:run_id,node_id,kind,join_ms,leave_ms",
 	    "sample:run_id,t_ms,node_id,metric_id,value",
@@ -515,6 +515,57 @@ static void test_results_commits_every_batch(void **state)
 	tmp_clean(&t);
 }
 
+/* A version 1 file (before the run columns overrides and backend) is upgraded in place: its
+ * runs stay, with NULL in the new columns, and new runs record both. */
+static void test_results_upgrades_version_1(void **state)
+{
+	static const char v1_run[] =
+	    "CREATE TABLE run(run_id INTEGER PRIMARY KEY, created_at TEXT, scenario_name TEXT,"
+	    " scenario_path TEXT, scenario_text TEXT, seed INTEGER NOT NULL, version TEXT,"
+	    " strategy TEXT, start_unix INTEGER, duration_ms INTEGER, nodes INTEGER,"
+	    " status TEXT NOT NULL DEFAULT 'running', wall_s REAL, events INTEGER,"
+	    " sim_end_ms INTEGER, digest TEXT, events_per_s REAL, peak_rss_bytes INTEGER,"
+	    " bytes_per_node REAL);"
+	    "INSERT INTO run(seed, scenario_name) VALUES(5, 'old');"
+	    "PRAGMA user_version = 1;";
+	struct dtt_results_run run = run_a;
+	struct tmp t;
+	struct dtt_results *r;
+	sqlite3 *db;
+
+	(void)state;
+	tmp_init(&t);
+	r = open_ok(t.path[0]);
+	dtt_results_close(r);
+	/* The same file as version 1 wrote it: the old run table. */
+	assert_int_equal(sqlite3_open(t.path[0], &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP VIEW run_latest; DROP TABLE run;", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_run, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE VIEW run_latest AS SELECT * FROM run ORDER BY "
+					  "run_id DESC LIMIT 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	r = open_ok(t.path[0]);
+	run.overrides = "dht.nodes=500 events[0].at=2m";
+	run.backend = "dtt-sim";
+	assert_int_equal(dtt_results_run_begin(r, &run), 2);
+	assert_int_equal(dtt_results_run_end(r, &end_ok), 0);
+	dtt_results_close(r);
+	db = reader(t.path[0]);
+	assert_int_equal(q_int(db, "PRAGMA user_version"), DTT_RESULTS_SCHEMA_VERSION);
+	assert_row(db, "SELECT run_id, seed, overrides IS NULL, backend IS NULL FROM run "
+		       "WHERE run_id = 1",
+		   "1|5|1|1");
+	assert_row(db, "SELECT seed, overrides, backend FROM run_latest",
+		   "1|dht.nodes=500 events[0].at=2m|dtt-sim");
+	sqlite3_close(db);
+	tmp_clean(&t);
+}
+
 static void test_results_refuses_other_schema_version(void **state)
 {
 	struct tmp t;
@@ -533,7 +584,7 @@ static void test_results_refuses_other_schema_version(void **state)
 	assert_null(dtt_results_open(t.path[0], err, sizeof(err)));
 	assert_non_null(strstr(err, t.path[0]));
 	assert_non_null(strstr(err, "results schema version 7, but this dtt-sim reads and writes "
-				    "version 1"));
+				    "version 2"));
 	/* Nothing was written: the version stays. */
 	db = reader(t.path[0]);
 	assert_int_equal(q_int(db, "PRAGMA user_version"), 7);
@@ -814,6 +865,7 @@ int main(void)
 	    cmocka_unit_test(test_results_nan_and_minus_one_are_null),
 	    cmocka_unit_test(test_results_commits_every_batch),
 	    cmocka_unit_test(test_results_refuses_other_schema_version),
+	    cmocka_unit_test(test_results_upgrades_version_1),
 	    cmocka_unit_test(test_results_indexes_built_at_run_end),
 	    cmocka_unit_test(test_results_refuses_calls_out_of_order),
 	    cmocka_unit_test(test_results_same_writes_give_identical_tables),
