@@ -32,8 +32,8 @@ check_db() {
 		exit 2
 	}
 	case $v in
-	1 | 2) ;;
+	1 | 2 | 3) ;; # 2 and 3 add run columns these scripts do not read
 	0) echo "$0: $1: not a dtt results database (no schema version)" >&2; exit 2 ;;
-	*) echo "$0: $1: results schema version $v; these scripts read versions 1 and 2" >&2; exit 2 ;;
+	*) echo "$0: $1: results schema version $v; these scripts read versions 1 to 3" >&2; exit 2 ;;
 	esac
 }

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	dtt_topic_hash(topic, "bench", 5);
 	dtt_secret_hash(secret_hash, "secret", 6);
 	dtt_rotation_default(NULL, enc_seed, topic, 29000000, secret_hash);
-	dtt_record_make(&rec, topic, 29000000, content, sizeof(content), sk);
+	dtt_record_make(NULL, &rec, topic, 29000000, content, sizeof(content), sk);
 	n = dtt_record_seal(&env, &rec, enc_seed, value, sizeof(value));
 	if (n != DTT_GOSSIP_ENCRYPTED_BYTES) {
 		fprintf(stderr, "dtt-bench: seal failed (%d)\n", n);
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	      sink += dtt_record_seal(&env, &rec, enc_seed, value, sizeof(value)));
 	n = dtt_record_seal(&env, &rec, enc_seed, value, sizeof(value));
 	BENCH("record open+verify", min_s,
-	      sink += dtt_record_open(&out, value, (size_t)n, enc_seed, topic, 29000000, NULL));
+	      sink += dtt_record_open(NULL, &out, value, (size_t)n, enc_seed, topic, 29000000, NULL));
 	(void)sink;
 	return 0;
 }

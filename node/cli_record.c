@@ -143,7 +143,7 @@ static int cmd_seal(struct record_args *a, struct dtt_posix_env *pe, const uint8
 	dtt_rotation_seed(NULL, enc_seed, topic, a->minute, secret_hash);
 	dtt_ed25519_seed_keypair(pk, sk, a->key);
 	dtt_gossip_content_encode(&a->content, content);
-	n = dtt_record_make(&rec, topic, a->minute, content, sizeof(content), sk);
+	n = dtt_record_make(NULL, &rec, topic, a->minute, content, sizeof(content), sk);
 	if (!n)
 		n = dtt_record_seal(&pe->env, &rec, enc_seed, out, sizeof(out));
 	sodium_memzero(sk, sizeof(sk));
@@ -190,7 +190,7 @@ static int cmd_open(struct record_args *a, const uint8_t topic[32])
 	}
 	dtt_secret_hash(secret_hash, a->secret, strlen(a->secret));
 	dtt_rotation_seed(NULL, enc_seed, topic, a->minute, secret_hash);
-	err = dtt_record_open(&rec, value, (size_t)n, enc_seed, topic, a->minute, &check);
+	err = dtt_record_open(NULL, &rec, value, (size_t)n, enc_seed, topic, a->minute, &check);
 	sodium_memzero(enc_seed, sizeof(enc_seed));
 	if (err) {
 		cli_error("record open: %s", dtt_record_check_name(check));

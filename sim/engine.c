@@ -31,6 +31,7 @@
 #include "queue.h"
 #include "results.h"
 #include "verify_memo.h"
+#include "crypto_modelled.h"
 
 #define SIM_OPS_MAX    ((size_t)1 << 22) /* workload operations in flight */
 #define OP_NONE	       UINT32_MAX
@@ -1068,7 +1069,7 @@ static int setup_workload(struct dtt_sim *s)
 		struct wkey *k = &s->keys[i];
 
 		dtt_rng_fill(&s->wl_rng, seed, sizeof(seed));
-		dtt_ed25519_seed_keypair(k->pk, k->sk, seed);
+		dtt_crypto_seed_keypair_once(&s->crypto, k->pk, k->sk, seed);
 		k->salt_len = (size_t)snprintf((char *)k->salt, sizeof(k->salt), "k%u", i);
 	}
 	if (sc->workload.put_every_ms)
@@ -1133,6 +1134,8 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		ms.slots[DTT_CRYPTO_MEMO_PKCHECK] = n * 4 > (1u << 20) ? (1u << 20) : n * 4;
 		s->crypto.memo = dtt_crypto_memo_new(&ms);
 	}
+	if (sc->crypto_modelled)
+		s->crypto.ops = &dtt_crypto_modelled_ops;
 	if (!s->crypto.memo) {
 		rc = DTT_ERR_NOMEM;
 		goto fail;
@@ -1217,6 +1220,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		    .seed = s->seed,
 		    .version = DTT_VERSION,
 		    .strategy = strategy,
+		    .crypto = dtt_crypto_name(&s->crypto),
 		    .start_unix = sc->start_unix,
 		    .duration_ms = s->end_us / 1000,
 		    .nodes = s->n,

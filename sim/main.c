@@ -429,10 +429,11 @@ static void print_bench(const struct dtt_scenario *sc, struct dtt_sim *sim, uint
 	dtt_sim_bench(sim, &b);
 	fmt_bytes((double)b.peak_rss_bytes, rss, sizeof(rss));
 	fmt_bytes(b.bytes_per_node, per, sizeof(per));
-	printf("%s seed %llu: %u nodes, %s simulated in %.2f s wall (%.0fx real time)\n", sc->name,
-	       (unsigned long long)seed, sc->dht.nodes + sc->members,
+	printf("%s seed %llu: %u nodes, %s simulated in %.2f s wall (%.0fx real time), %s crypto\n",
+	       sc->name, (unsigned long long)seed, sc->dht.nodes + sc->members,
 	       dtt_scenario_fmt_ms(b.sim_end_ms, d, sizeof(d)), b.wall_s,
-	       b.wall_s > 0 ? (double)b.sim_end_ms / 1000.0 / b.wall_s : 0);
+	       b.wall_s > 0 ? (double)b.sim_end_ms / 1000.0 / b.wall_s : 0,
+	       sc->crypto_modelled ? "modelled" : "real");
 	printf("events: %llu (%.2fM events/s), %llu datagrams sent, %llu delivered, %llu wakes\n",
 	       (unsigned long long)b.events, b.events_per_s / 1e6, (unsigned long long)b.datagrams,
 	       (unsigned long long)b.delivered, (unsigned long long)b.wakes);

@@ -46,7 +46,8 @@ static const char schema_sql[] =
     " peak_rss_bytes INTEGER,"
     " bytes_per_node REAL,"
     " overrides TEXT,"
-    " backend TEXT);"
+    " backend TEXT,"
+    " crypto TEXT);"
     "CREATE TABLE metric("
     " metric_id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE);"
@@ -111,6 +112,8 @@ static const char load_pragmas[] = "PRAGMA temp_store = MEMORY; PRAGMA cache_siz
 /* Version 1 to 2: the run row gains the overrides and the backend. */
 static const char upgrade_v1_sql[] = "ALTER TABLE run ADD COLUMN overrides TEXT;"
 				     "ALTER TABLE run ADD COLUMN backend TEXT;";
+/* Version 2 to 3: the run row gains the crypto mode. */
+static const char upgrade_v2_sql[] = "ALTER TABLE run ADD COLUMN crypto TEXT;";
 
 const char dtt_results_index_sql[] =
     "CREATE INDEX IF NOT EXISTS sample_run_metric_t ON sample(run_id, metric_id, t_ms);"
@@ -132,8 +135,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_RUN_INSERT] = "INSERT INTO run(scenario_name, scenario_path, scenario_text, seed,"
-		      " version, strategy, start_unix, duration_ms, nodes, overrides, backend)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		      " version, strategy, start_unix, duration_ms, nodes, overrides, backend, crypto)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_RUN_END] = "UPDATE run SET status = ?2, wall_s = ?3, events = ?4, sim_end_ms = ?5,"
 		   " digest = ?6, events_per_s = ?7, peak_rss_bytes = ?8, bytes_per_node = ?9"
 		   " WHERE run_id = ?1",
@@ -448,17 +451,18 @@ static int schema_setup(struct dtt_results *r, const char *path, char *err, size
 		}
 		if (version == DTT_RESULTS_SCHEMA_VERSION)
 			return locked ? txn_commit(r) : 0;
-		if (version == 1 && locked) {
+		if ((version == 1 || version == 2) && locked) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 				 DTT_RESULTS_SCHEMA_VERSION);
-			if (exec(r, upgrade_v1_sql, "upgrade schema 1") < 0 ||
+			if ((version == 1 && exec(r, upgrade_v1_sql, "upgrade schema 1") < 0) ||
+			    exec(r, upgrade_v2_sql, "upgrade schema 2") < 0 ||
 			    exec(r, sql, "set schema version") < 0 || txn_commit(r) < 0) {
 				set_msg(err, err_len, "%s: %s", path, r->errmsg);
 				return DTT_ERR_IO;
 			}
 			return 0;
 		}
-		if (version != 0 && version != 1) {
+		if (version != 0 && version != 1 && version != 2) {
 			set_msg(
 			    err, err_len,
 			    "%s: results schema version %lld, but this dtt-sim reads and writes "
@@ -589,7 +593,8 @@ int64_t dtt_results_run_begin(struct dtt_results *r, const struct dtt_results_ru
 	    sqlite3_bind_int64(st, 7, run->start_unix) || bind_u64(st, 8, run->duration_ms) ||
 	    bind_u64(st, 9, run->nodes) ||
 	    bind_text(st, 10, run->overrides ? run->overrides : "") ||
-	    bind_text(st, 11, run->backend))
+	    bind_text(st, 11, run->backend) ||
+	    bind_text(st, 12, run->crypto ? run->crypto : "real"))
 		return bind_error(r, "bind run");
 	if ((err = txn_begin(r)) < 0 || (err = step_done(r, ST_RUN_INSERT, "insert run")) < 0)
 		return err;

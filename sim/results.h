@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DTT_RESULTS_SCHEMA_VERSION 2
+#define DTT_RESULTS_SCHEMA_VERSION 3
 #define DTT_RESULTS_BATCH 10000
 
 struct dtt_results;
@@ -26,6 +26,7 @@ struct dtt_results_run {
 	uint64_t seed;
 	const char *version;       /* dtt version string */
 	const char *strategy;      /* strategy names, comma separated ("" when none) */
+	const char *crypto;        /* "real" or "modelled" (sim/crypto_modelled.h) */
 	int64_t start_unix;        /* the virtual wall clock's origin, unix seconds */
 	uint64_t duration_ms;      /* simulated time the run was asked to cover */
 	uint64_t nodes;            /* population size */
@@ -62,8 +63,8 @@ struct dtt_results_message {
 };
 
 /* Opens (creating if needed) the database at path and checks or sets the schema version; a
- * version 1 file is upgraded in place (version 2 only adds the run columns overrides and
- * backend). NULL on error, with a message in err. */
+ * version 1 or 2 file is upgraded in place (version 2 only adds the run columns overrides and
+ * backend, version 3 the column crypto). NULL on error, with a message in err. */
 struct dtt_results *dtt_results_open(const char *path, char *err, size_t err_len);
 /* Starts a run; returns its run_id (> 0) or a negative DTT_ERR_*. */
 int64_t dtt_results_run_begin(struct dtt_results *r, const struct dtt_results_run *run);

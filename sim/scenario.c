@@ -1150,8 +1150,8 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 {
 	static const char *const keys[] = {
 	    "name", "description", "seed",   "duration", "sample_every", "start_unix", "network",
-	    "dht",  "workload",	   "events", "expect",	 "topics",	 NULL};
-	yaml_node_t *v[13];
+	    "dht",  "workload",	   "events", "expect",	 "topics",	 "crypto",   NULL};
+	yaml_node_t *v[14];
 	const char *s;
 	uint64_t u;
 	int err;
@@ -1192,6 +1192,15 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 				   "unix seconds (a non-negative integer)", &u)))
 			return err;
 		sc->start_unix = (int64_t)u;
+	}
+	if (v[12]) {
+		s = scalar(v[12]);
+		if (s && strcmp(s, "real") == 0)
+			sc->crypto_modelled = false;
+		else if (s && strcmp(s, "modelled") == 0)
+			sc->crypto_modelled = true;
+		else
+			return fail(p, v[12], "crypto", "expected real or modelled");
 	}
 	if (v[6] && (err = parse_network(p, sc, v[6])))
 		return err;

@@ -154,6 +154,9 @@ struct dtt_scenario {
 	uint64_t duration_ms;
 	uint64_t sample_every_ms;
 	int64_t start_unix;
+	/* crypto: modelled: cheap deterministic stand-ins for the asymmetric primitives
+	 * (sim/crypto_modelled.h); default real. */
+	bool crypto_modelled;
 
 	struct {
 		struct dtt_simnet_latency latency;

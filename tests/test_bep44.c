@@ -156,13 +156,13 @@ static void test_bep44_vector_signatures_verify(void **state)
 	unhex(k, 32, vec_pk);
 	unhex(sig1, 64, vec1_sig);
 	unhex(sig2, 64, vec2_sig);
-	assert_int_equal(dtt_bep44_verify(sig1, k, NULL, 0, 1, val(), 15), 0);
-	assert_int_equal(dtt_bep44_verify(sig2, k, salt, 6, 1, val(), 15), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig1, k, NULL, 0, 1, val(), 15), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig2, k, salt, 6, 1, val(), 15), 0);
 	/* each signature covers its own buffer only */
-	assert_int_equal(dtt_bep44_verify(sig1, k, salt, 6, 1, val(), 15), DTT_ERR_AUTH);
-	assert_int_equal(dtt_bep44_verify(sig2, k, NULL, 0, 1, val(), 15), DTT_ERR_AUTH);
+	assert_int_equal(dtt_bep44_verify(NULL, sig1, k, salt, 6, 1, val(), 15), DTT_ERR_AUTH);
+	assert_int_equal(dtt_bep44_verify(NULL, sig2, k, NULL, 0, 1, val(), 15), DTT_ERR_AUTH);
 	/* another seq */
-	assert_int_equal(dtt_bep44_verify(sig1, k, NULL, 0, 2, val(), 15), DTT_ERR_AUTH);
+	assert_int_equal(dtt_bep44_verify(NULL, sig1, k, NULL, 0, 2, val(), 15), DTT_ERR_AUTH);
 }
 
 static void test_bep44_any_flipped_bit_fails(void **state)
@@ -176,23 +176,23 @@ static void test_bep44_any_flipped_bit_fails(void **state)
 	memcpy(salt, "foobar", sizeof(salt));
 	for (size_t bit = 0; bit < 64 * 8; bit += 37) {
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(dtt_bep44_verify(sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
+		assert_int_equal(dtt_bep44_verify(NULL, sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < 15 * 8; bit += 5) {
 		v[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(dtt_bep44_verify(sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
+		assert_int_equal(dtt_bep44_verify(NULL, sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
 		v[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < 6 * 8; bit += 3) {
 		salt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(dtt_bep44_verify(sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
+		assert_int_equal(dtt_bep44_verify(NULL, sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
 		salt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	k[3] ^= 0x10;
-	assert_int_equal(dtt_bep44_verify(sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, k, salt, 6, 1, v, 15), DTT_ERR_AUTH);
 	k[3] ^= 0x10;
-	assert_int_equal(dtt_bep44_verify(sig, k, salt, 6, 1, v, 15), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, k, salt, 6, 1, v, 15), 0);
 }
 
 static void test_bep44_sign_from_seed_round_trips(void **state)
@@ -210,20 +210,20 @@ static void test_bep44_sign_from_seed_round_trips(void **state)
 	dtt_ed25519_seed_keypair(pk, sk, seed);
 	vlen = dtt_bep44_string_encode(v, sizeof(v), raw, sizeof(raw));
 	assert_int_equal(vlen, 604);
-	assert_int_equal(dtt_bep44_sign(sig, sk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
-	assert_int_equal(dtt_bep44_verify(sig, pk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
-	assert_int_equal(dtt_bep44_verify(sig, pk, salt, 32, INT64_MAX - 1, v, (size_t)vlen),
+	assert_int_equal(dtt_bep44_sign(NULL, sig, sk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, salt, 32, INT64_MAX - 1, v, (size_t)vlen),
 			 DTT_ERR_AUTH);
 	/* deterministic, and exactly a signature over the signable */
-	assert_int_equal(dtt_bep44_sign(again, sk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
+	assert_int_equal(dtt_bep44_sign(NULL, again, sk, salt, 32, INT64_MAX, v, (size_t)vlen), 0);
 	assert_memory_equal(sig, again, 64);
 	n = dtt_bep44_signable(buf, sizeof(buf), salt, 32, INT64_MAX, v, (size_t)vlen);
 	assert_true(n > 0);
 	dtt_ed25519_sign(ref, buf, (size_t)n, sk);
 	assert_memory_equal(sig, ref, 64);
 	/* no salt */
-	assert_int_equal(dtt_bep44_sign(sig, sk, NULL, 0, 3, v, (size_t)vlen), 0);
-	assert_int_equal(dtt_bep44_verify(sig, pk, NULL, 0, 3, v, (size_t)vlen), 0);
+	assert_int_equal(dtt_bep44_sign(NULL, sig, sk, NULL, 0, 3, v, (size_t)vlen), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, NULL, 0, 3, v, (size_t)vlen), 0);
 }
 
 static void test_bep44_limits_are_enforced_on_sign_and_verify(void **state)
@@ -234,13 +234,13 @@ static void test_bep44_limits_are_enforced_on_sign_and_verify(void **state)
 	memset(v, '7', sizeof(v));
 	memset(salt, 's', sizeof(salt));
 	dtt_ed25519_seed_keypair(pk, sk, seed);
-	assert_int_equal(dtt_bep44_sign(sig, sk, salt, 64, 1, v, DTT_BEP44_V_MAX), 0);
-	assert_int_equal(dtt_bep44_verify(sig, pk, salt, 64, 1, v, DTT_BEP44_V_MAX), 0);
-	assert_int_equal(dtt_bep44_sign(sig, sk, salt, 64, 1, v, DTT_BEP44_V_MAX + 1),
+	assert_int_equal(dtt_bep44_sign(NULL, sig, sk, salt, 64, 1, v, DTT_BEP44_V_MAX), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, salt, 64, 1, v, DTT_BEP44_V_MAX), 0);
+	assert_int_equal(dtt_bep44_sign(NULL, sig, sk, salt, 64, 1, v, DTT_BEP44_V_MAX + 1),
 			 DTT_ERR_TOOBIG);
-	assert_int_equal(dtt_bep44_sign(sig, sk, salt, 65, 1, v, DTT_BEP44_V_MAX), DTT_ERR_TOOBIG);
-	assert_int_equal(dtt_bep44_verify(sig, pk, salt, 65, 1, v, 10), DTT_ERR_TOOBIG);
-	assert_int_equal(dtt_bep44_verify(sig, pk, salt, 1, 1, v, DTT_BEP44_V_MAX + 1),
+	assert_int_equal(dtt_bep44_sign(NULL, sig, sk, salt, 65, 1, v, DTT_BEP44_V_MAX), DTT_ERR_TOOBIG);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, salt, 65, 1, v, 10), DTT_ERR_TOOBIG);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, pk, salt, 1, 1, v, DTT_BEP44_V_MAX + 1),
 			 DTT_ERR_TOOBIG);
 }
 

@@ -559,7 +559,7 @@ static void item_make(struct item *it, const struct signer *s, const char *salt,
 	it->seq = seq;
 	if (it->v_len <= DTT_BEP44_V_MAX && salt_len <= DTT_BEP44_SALT_MAX)
 		assert_int_equal(
-		    dtt_bep44_sign(it->sig, s->sk, it->salt, salt_len, seq, it->v, it->v_len), 0);
+		    dtt_bep44_sign(NULL, it->sig, s->sk, it->salt, salt_len, seq, it->v, it->v_len), 0);
 	dtt_bep44_mutable_target(it->target, s->pk, it->salt, salt_len);
 }
 
@@ -694,7 +694,7 @@ static void test_dht_put_validation_codes_and_get_forms(void **state)
 	assert_int_equal(m.v_len, 15);
 	assert_memory_equal(m.v, "12:Hello World!", 15);
 	assert_int_equal(
-	    dtt_bep44_verify(m.sig, m.k, (const uint8_t *)"foobar", 6, m.seq, m.v, m.v_len), 0);
+	    dtt_bep44_verify(NULL, m.sig, m.k, (const uint8_t *)"foobar", 6, m.seq, m.v, m.v_len), 0);
 	fake_env_clear_sent(&o.fe);
 
 	/* with seq >= stored: seq only */

@@ -235,11 +235,11 @@ static void test_encap_and_decap_give_the_vector_shared_secret(void **state)
 	uint8_t ss[32], enc[32];
 
 	(void)state;
-	assert_int_equal(dtt_hpke_encap(ss, enc, v.pk_rm.b, v.sk_em.b), 0);
+	assert_int_equal(dtt_hpke_encap(NULL, ss, enc, v.pk_rm.b, v.sk_em.b), 0);
 	assert_memory_equal(enc, v.enc.b, 32);
 	assert_memory_equal(ss, v.shared_secret.b, 32);
 	memset(ss, 0, sizeof(ss));
-	assert_int_equal(dtt_hpke_decap(ss, v.enc.b, v.sk_rm.b), 0);
+	assert_int_equal(dtt_hpke_decap(NULL, ss, v.enc.b, v.sk_rm.b), 0);
 	assert_memory_equal(ss, v.shared_secret.b, 32);
 }
 
@@ -259,12 +259,12 @@ static void test_setup_gives_the_vector_key_schedule(void **state)
 
 	(void)state;
 	memset(&s, 0xaa, sizeof(s));
-	assert_int_equal(dtt_hpke_setup_base_s(&s, enc, v.pk_rm.b, v.info.b, v.info.len, v.sk_em.b),
+	assert_int_equal(dtt_hpke_setup_base_s(NULL, &s, enc, v.pk_rm.b, v.info.b, v.info.len, v.sk_em.b),
 			 0);
 	assert_memory_equal(enc, v.enc.b, 32);
 	assert_ctx_matches(&s);
 	memset(&r, 0x55, sizeof(r));
-	assert_int_equal(dtt_hpke_setup_base_r(&r, v.enc.b, v.sk_rm.b, v.info.b, v.info.len), 0);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &r, v.enc.b, v.sk_rm.b, v.info.b, v.info.len), 0);
 	assert_ctx_matches(&r);
 	dtt_hpke_key_schedule(&k, v.shared_secret.b, v.info.b, v.info.len);
 	assert_ctx_matches(&k);
@@ -275,12 +275,12 @@ static void setup_sender(struct dtt_hpke_ctx *ctx)
 	uint8_t enc[32];
 
 	assert_int_equal(
-		dtt_hpke_setup_base_s(ctx, enc, v.pk_rm.b, v.info.b, v.info.len, v.sk_em.b), 0);
+		dtt_hpke_setup_base_s(NULL, ctx, enc, v.pk_rm.b, v.info.b, v.info.len, v.sk_em.b), 0);
 }
 
 static void setup_receiver(struct dtt_hpke_ctx *ctx)
 {
-	assert_int_equal(dtt_hpke_setup_base_r(ctx, v.enc.b, v.sk_rm.b, v.info.b, v.info.len), 0);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, ctx, v.enc.b, v.sk_rm.b, v.info.b, v.info.len), 0);
 }
 
 static void test_seal_gives_the_vector_ciphertexts(void **state)
@@ -408,15 +408,15 @@ static void test_open_fails_with_other_info_or_key(void **state)
 	(void)state;
 	memcpy(info, v.info.b, v.info.len);
 	info[0] ^= 1;
-	assert_int_equal(dtt_hpke_setup_base_r(&ctx, v.enc.b, v.sk_rm.b, info, v.info.len), 0);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &ctx, v.enc.b, v.sk_rm.b, info, v.info.len), 0);
 	assert_int_equal(dtt_hpke_open(&ctx, pt, e->aad.b, e->aad.len, e->ct.b, e->ct.len),
 			 DTT_ERR_AUTH);
-	assert_int_equal(dtt_hpke_setup_base_r(&ctx, v.enc.b, v.sk_rm.b, NULL, 0), 0);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &ctx, v.enc.b, v.sk_rm.b, NULL, 0), 0);
 	assert_int_equal(dtt_hpke_open(&ctx, pt, e->aad.b, e->aad.len, e->ct.b, e->ct.len),
 			 DTT_ERR_AUTH);
 	/* The ephemeral secret is not the receiver's secret. */
 	memcpy(sk, v.sk_em.b, 32);
-	assert_int_equal(dtt_hpke_setup_base_r(&ctx, v.enc.b, sk, v.info.b, v.info.len), 0);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &ctx, v.enc.b, sk, v.info.b, v.info.len), 0);
 	assert_int_equal(dtt_hpke_open(&ctx, pt, e->aad.b, e->aad.len, e->ct.b, e->ct.len),
 			 DTT_ERR_AUTH);
 }
@@ -429,13 +429,13 @@ static void test_setup_refuses_small_order_keys(void **state)
 
 	(void)state;
 	memset(&ctx, 0xaa, sizeof(ctx));
-	assert_int_equal(dtt_hpke_setup_base_s(&ctx, enc, zero, NULL, 0, v.sk_em.b), DTT_ERR_CRYPTO);
+	assert_int_equal(dtt_hpke_setup_base_s(NULL, &ctx, enc, zero, NULL, 0, v.sk_em.b), DTT_ERR_CRYPTO);
 	assert_true(sodium_is_zero((const uint8_t *)&ctx, sizeof(ctx)));
 	memset(&ctx, 0xaa, sizeof(ctx));
-	assert_int_equal(dtt_hpke_setup_base_r(&ctx, zero, v.sk_rm.b, NULL, 0), DTT_ERR_CRYPTO);
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &ctx, zero, v.sk_rm.b, NULL, 0), DTT_ERR_CRYPTO);
 	assert_true(sodium_is_zero((const uint8_t *)&ctx, sizeof(ctx)));
 	memset(ss, 0xaa, sizeof(ss));
-	assert_int_equal(dtt_hpke_decap(ss, zero, v.sk_rm.b), DTT_ERR_CRYPTO);
+	assert_int_equal(dtt_hpke_decap(NULL, ss, zero, v.sk_rm.b), DTT_ERR_CRYPTO);
 	assert_true(sodium_is_zero(ss, sizeof(ss)));
 }
 
@@ -493,12 +493,12 @@ static void test_round_trip_to_an_ed25519_recipient(void **state)
 	dtt_rng_fill(&rng, sk_e, sizeof(sk_e));
 	dtt_rng_fill(&rng, pt, sizeof(pt));
 
-	assert_int_equal(dtt_hpke_setup_base_s(&s, enc, pk_r, (const uint8_t *)info,
+	assert_int_equal(dtt_hpke_setup_base_s(NULL, &s, enc, pk_r, (const uint8_t *)info,
 					       sizeof(info) - 1, sk_e),
 			 0);
 	assert_int_equal(dtt_hpke_seal(&s, ct, (const uint8_t *)aad, sizeof(aad) - 1, pt, sizeof(pt)),
 			 0);
-	assert_int_equal(dtt_hpke_setup_base_r(&r, enc, sk_r, (const uint8_t *)info,
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &r, enc, sk_r, (const uint8_t *)info,
 					       sizeof(info) - 1),
 			 0);
 	assert_memory_equal(r.key, s.key, sizeof(s.key));
@@ -517,7 +517,7 @@ static void test_round_trip_to_an_ed25519_recipient(void **state)
 	/* Another Ed25519 recipient cannot open it. */
 	seed[0] ^= 1;
 	dtt_ed25519_seed_to_x25519(sk_r, seed);
-	assert_int_equal(dtt_hpke_setup_base_r(&r, enc, sk_r, (const uint8_t *)info,
+	assert_int_equal(dtt_hpke_setup_base_r(NULL, &r, enc, sk_r, (const uint8_t *)info,
 					       sizeof(info) - 1),
 			 0);
 	assert_int_equal(dtt_hpke_open(&r, out, (const uint8_t *)aad, sizeof(aad) - 1, ct, sizeof(ct)),

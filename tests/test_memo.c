@@ -60,13 +60,13 @@ static void vec2(struct item *it)
 
 static int check(struct dtt_verify_memo *m, const struct item *it)
 {
-	return dtt_verify_memo_check(m, it->sig, it->k, it->salt, it->salt_len, it->seq, it->v,
+	return dtt_verify_memo_check(m, NULL, it->sig, it->k, it->salt, it->salt_len, it->seq, it->v,
 				     it->v_len);
 }
 
 static int plain(const struct item *it)
 {
-	return dtt_bep44_verify(it->sig, it->k, it->salt, it->salt_len, it->seq, it->v, it->v_len);
+	return dtt_bep44_verify(NULL, it->sig, it->k, it->salt, it->salt_len, it->seq, it->v, it->v_len);
 }
 
 static void expect_stats(const struct dtt_verify_memo *m, uint64_t checks, uint64_t hits,
@@ -120,7 +120,7 @@ static void test_memo_vectors_hit_on_the_second_check(void **state)
 	b.salt_len = 0;
 	assert_int_equal(check(m, &b), 0);
 	expect_stats(m, 4, 2, 2, 0);
-	assert_int_equal(dtt_verify_memo_check(m, b.sig, b.k, NULL, 0, b.seq, b.v, b.v_len), 0);
+	assert_int_equal(dtt_verify_memo_check(m, NULL, b.sig, b.k, NULL, 0, b.seq, b.v, b.v_len), 0);
 	expect_stats(m, 5, 3, 2, 0);
 	/* NULL memo: plain verification, nothing counted */
 	assert_int_equal(check(NULL, &a), 0);
@@ -243,7 +243,7 @@ static void test_memo_random_mix_matches_plain_verify(void **state)
 		assert_true(n > 0);
 		it->v_len = (size_t)n;
 		assert_int_equal(
-		    dtt_bep44_sign(it->sig, sk, it->salt, it->salt_len, it->seq, it->v, it->v_len),
+		    dtt_bep44_sign(NULL, it->sig, sk, it->salt, it->salt_len, it->seq, it->v, it->v_len),
 		    0);
 		switch (i % 4) { /* forge three of four in different ways */
 		case 1: it->sig[dtt_rng_uniform(&rng, 64)] ^= 0x20; break;

@@ -121,7 +121,7 @@ static void test_null_provider_is_the_real_primitives(void **state)
 static void test_a_small_table_evicts_and_counts(void **state)
 {
 	struct dtt_crypto_memo_sizes sz = {{0}};
-	struct dtt_crypto c;
+	struct dtt_crypto c = {0};
 	uint8_t seed[32], pk[32], sk[64];
 
 	(void)state;

@@ -106,7 +106,7 @@ static int setup(void **state)
 	memset(f.gc.peers[1], 0xa2, 32);
 	memset(f.gc.hashes[0], 0xb1, 32);
 	dtt_gossip_content_encode(&f.gc, content);
-	assert_int_equal(dtt_record_make(&f.rec, f.topic, MINUTE, content, sizeof(content),
+	assert_int_equal(dtt_record_make(NULL, &f.rec, f.topic, MINUTE, content, sizeof(content),
 					 f.node_sk), 0);
 	f.value_len = dtt_record_seal(&f.fe.env, &f.rec, f.enc_seed, f.value, sizeof(f.value));
 	*state = &f;
@@ -132,7 +132,7 @@ static void test_record_plaintext_layout_is_456_bytes(void **state)
 	assert_int_equal(dtt_ed25519_verify(buf + 392, msg, sizeof(msg), f->node_pk), 0);
 	assert_int_equal(dtt_record_decode(&back, buf, (size_t)n), 0);
 	assert_int_equal(back.content_len, DTT_GOSSIP_CONTENT_BYTES);
-	assert_int_equal(dtt_record_verify(&back, f->topic, MINUTE), 0);
+	assert_int_equal(dtt_record_verify(NULL, &back, f->topic, MINUTE), 0);
 	assert_int_equal(dtt_record_decode(&back, buf, DTT_RECORD_MIN_BYTES - 1), DTT_ERR_MALFORMED);
 	assert_int_equal(dtt_record_encode(&f->rec, buf, 455), DTT_ERR_TOOBIG);
 }
@@ -156,7 +156,7 @@ static void test_seal_then_open_returns_the_record(void **state)
 	struct dtt_gossip_content gc;
 	struct dtt_record r;
 
-	assert_int_equal(dtt_record_open(&r, f->value, (size_t)f->value_len, f->enc_seed, f->topic,
+	assert_int_equal(dtt_record_open(NULL, &r, f->value, (size_t)f->value_len, f->enc_seed, f->topic,
 					 MINUTE, &check), 0);
 	assert_int_equal(check, DTT_RECORD_OK);
 	assert_memory_equal(r.pub_key, f->node_pk, 32);
@@ -190,7 +190,7 @@ static void test_every_single_bit_flip_is_rejected(void **state)
 	for (int bit = 0; bit < f->value_len * 8; bit++) {
 		memcpy(v, f->value, (size_t)f->value_len);
 		v[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_not_equal(dtt_record_open(&r, v, (size_t)f->value_len, f->enc_seed,
+		assert_int_not_equal(dtt_record_open(NULL, &r, v, (size_t)f->value_len, f->enc_seed,
 						     f->topic, MINUTE, NULL), 0);
 	}
 }
@@ -204,21 +204,21 @@ static void test_wrong_secret_topic_or_minute_names_the_check(void **state)
 
 	dtt_secret_hash(sh, "wrong", 5);
 	dtt_rotation_seed(NULL, other_seed, f->topic, MINUTE, sh);
-	assert_int_equal(dtt_record_open(&r, f->value, 604, other_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, f->value, 604, other_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_AUTH);
 	assert_int_equal(check, DTT_RECORD_BAD_KEY_BLOB);
 
 	dtt_rotation_seed(NULL, other_seed, f->topic, MINUTE + 1, f->secret_hash);
-	assert_int_equal(dtt_record_open(&r, f->value, 604, other_seed, f->topic, MINUTE + 1,
+	assert_int_equal(dtt_record_open(NULL, &r, f->value, 604, other_seed, f->topic, MINUTE + 1,
 					 &check), DTT_ERR_AUTH);
 	assert_int_equal(check, DTT_RECORD_BAD_KEY_BLOB);
 
 	/* right key, wrong expectations: the record layer names topic and minute */
-	assert_int_equal(dtt_record_open(&r, f->value, 604, f->enc_seed, f->topic, MINUTE + 1,
+	assert_int_equal(dtt_record_open(NULL, &r, f->value, 604, f->enc_seed, f->topic, MINUTE + 1,
 					 &check), DTT_ERR_MISMATCH);
 	assert_int_equal(check, DTT_RECORD_WRONG_MINUTE);
 	dtt_topic_hash(other_topic, "other", 5);
-	assert_int_equal(dtt_record_open(&r, f->value, 604, f->enc_seed, other_topic, MINUTE,
+	assert_int_equal(dtt_record_open(NULL, &r, f->value, 604, f->enc_seed, other_topic, MINUTE,
 					 &check), DTT_ERR_MISMATCH);
 	assert_int_equal(check, DTT_RECORD_WRONG_TOPIC);
 }
@@ -231,25 +231,25 @@ static void test_framing_rules_reject_bad_lengths(void **state)
 	struct dtt_record r;
 
 	memcpy(v, f->value, 604);
-	assert_int_equal(dtt_record_open(&r, v, 603, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 603, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_MALFORMED);
 	assert_int_equal(check, DTT_RECORD_BAD_FRAMING);
 	v[604] = 0;
-	assert_int_equal(dtt_record_open(&r, v, 605, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 605, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_MALFORMED);
-	assert_int_equal(dtt_record_open(&r, v, 3, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 3, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_MALFORMED);
-	assert_int_equal(dtt_record_open(&r, v, 0, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 0, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_MALFORMED);
 	/* L beyond 2048 */
 	v[0] = 0x01; v[1] = 0x08; v[2] = 0; v[3] = 0;
-	assert_int_equal(dtt_record_open(&r, v, 604, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 604, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_MALFORMED);
 	assert_int_equal(check, DTT_RECORD_BAD_FRAMING);
 	/* a declared enc length other than 32 inside the key blob */
 	memcpy(v, f->value, 604);
 	v[516] = 33;
-	assert_int_not_equal(dtt_record_open(&r, v, 604, f->enc_seed, f->topic, MINUTE, &check), 0);
+	assert_int_not_equal(dtt_record_open(NULL, &r, v, 604, f->enc_seed, f->topic, MINUTE, &check), 0);
 	assert_int_equal(check, DTT_RECORD_BAD_KEY_BLOB);
 }
 
@@ -262,7 +262,7 @@ static void test_forged_signature_is_rejected_after_decryption(void **state)
 
 	r.signature[10] ^= 1; /* a member with the secret re-seals a bad signature */
 	assert_int_equal(dtt_record_seal(&f->fe.env, &r, f->enc_seed, v, sizeof(v)), 604);
-	assert_int_equal(dtt_record_open(&r, v, 604, f->enc_seed, f->topic, MINUTE, &check),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 604, f->enc_seed, f->topic, MINUTE, &check),
 			 DTT_ERR_AUTH);
 	assert_int_equal(check, DTT_RECORD_BAD_SIGNATURE);
 }
@@ -278,15 +278,15 @@ static void test_random_content_round_trips(void **state)
 		int n;
 
 		dtt_rng_fill(&f->fe.rng, content, len);
-		assert_int_equal(dtt_record_make(&r, f->topic, MINUTE, content, len, f->node_sk), 0);
+		assert_int_equal(dtt_record_make(NULL, &r, f->topic, MINUTE, content, len, f->node_sk), 0);
 		n = dtt_record_seal(&f->fe.env, &r, f->enc_seed, v, sizeof(v));
 		assert_int_equal(n, (int)(284 + len));
-		assert_int_equal(dtt_record_open(&back, v, (size_t)n, f->enc_seed, f->topic, MINUTE,
+		assert_int_equal(dtt_record_open(NULL, &back, v, (size_t)n, f->enc_seed, f->topic, MINUTE,
 						 NULL), 0);
 		assert_int_equal(back.content_len, len);
 		assert_memory_equal(back.content, content, len);
 	}
-	assert_int_equal(dtt_record_make(&r, f->topic, MINUTE, content, DTT_RECORD_CONTENT_MAX + 1,
+	assert_int_equal(dtt_record_make(NULL, &r, f->topic, MINUTE, content, DTT_RECORD_CONTENT_MAX + 1,
 					 f->node_sk), DTT_ERR_TOOBIG);
 	assert_int_equal(dtt_record_seal(&f->fe.env, &f->rec, f->enc_seed, v, 603), DTT_ERR_TOOBIG);
 }
@@ -327,8 +327,8 @@ static void test_rotation_callback_replaces_the_default(void **state)
 	dtt_rotation_seed(&rot, seed, f->topic, MINUTE, f->secret_hash);
 	assert_memory_not_equal(seed, f->enc_seed, 32);
 	assert_int_equal(dtt_record_seal(&f->fe.env, &f->rec, seed, v, sizeof(v)), 604);
-	assert_int_equal(dtt_record_open(&r, v, 604, seed, f->topic, MINUTE, NULL), 0);
-	assert_int_equal(dtt_record_open(&r, v, 604, f->enc_seed, f->topic, MINUTE, NULL),
+	assert_int_equal(dtt_record_open(NULL, &r, v, 604, seed, f->topic, MINUTE, NULL), 0);
+	assert_int_equal(dtt_record_open(NULL, &r, v, 604, f->enc_seed, f->topic, MINUTE, NULL),
 			 DTT_ERR_AUTH);
 }
 
@@ -342,7 +342,7 @@ static void test_slot_value_is_signed_like_mainline(void **state)
 	int n, m;
 
 	dtt_slot_derive(NULL, &s, f->topic, MINUTE);
-	n = dtt_slot_sign_value(&s, f->value, (size_t)f->value_len, v, sizeof(v), sig);
+	n = dtt_slot_sign_value(NULL, &s, f->value, (size_t)f->value_len, v, sizeof(v), sig);
 	assert_int_equal(n, 4 + 604);
 	assert_memory_equal(v, "604:", 4);
 	assert_memory_equal(v + 4, f->value, 604);
@@ -353,9 +353,9 @@ static void test_slot_value_is_signed_like_mainline(void **state)
 	assert_memory_equal(signable + 9, s.salt, 32);
 	assert_memory_equal(signable + 41, seq, sizeof(seq) - 1);
 	assert_int_equal(dtt_ed25519_verify(sig, signable, (size_t)m, s.pk), 0);
-	assert_int_equal(dtt_bep44_verify(sig, s.pk, s.salt, 32, DTT_SLOT_SEQ, v, (size_t)n), 0);
+	assert_int_equal(dtt_bep44_verify(NULL, sig, s.pk, s.salt, 32, DTT_SLOT_SEQ, v, (size_t)n), 0);
 	/* a value over the BEP 44 limit is refused */
-	assert_int_equal(dtt_slot_sign_value(&s, f->value, 997, v, sizeof(v), sig), DTT_ERR_TOOBIG);
+	assert_int_equal(dtt_slot_sign_value(NULL, &s, f->value, 997, v, sizeof(v), sig), DTT_ERR_TOOBIG);
 }
 
 static void test_address_trailer_round_trips_and_keeps_content_compatible(void **state)
@@ -385,10 +385,10 @@ static void test_address_trailer_round_trips_and_keeps_content_compatible(void *
 	assert_true(dtt_addr_eq(&b.addr[0], &a.addr[0]));
 	assert_true(dtt_addr_eq(&b.addr[3], &a.addr[3]));
 	/* it travels through seal/open and stays within the BEP 44 value limit */
-	assert_int_equal(dtt_record_make(&r, f->topic, MINUTE, content, (size_t)total, f->node_sk), 0);
+	assert_int_equal(dtt_record_make(NULL, &r, f->topic, MINUTE, content, (size_t)total, f->node_sk), 0);
 	n = dtt_record_seal(&f->fe.env, &r, f->enc_seed, v, sizeof(v));
 	assert_true(n > 0 && n + 4 <= 1000);
-	assert_int_equal(dtt_record_open(&back, v, (size_t)n, f->enc_seed, f->topic, MINUTE, NULL), 0);
+	assert_int_equal(dtt_record_open(NULL, &back, v, (size_t)n, f->enc_seed, f->topic, MINUTE, NULL), 0);
 	dtt_record_addrs_decode(&b, back.content, back.content_len);
 	assert_true(b.has[0] && dtt_addr_eq(&b.addr[0], &a.addr[0]));
 	/* no trailer, a foreign trailer, a truncated one: no addresses, no crash */

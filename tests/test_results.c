@@ -242,7 +242,7 @@ static void test_results_open_creates_versioned_schema(void **state)
 	static const char *const expect_cols[] = {
 	    ("run:run_id,created_at,scenario_name,scenario_path,scenario_text,seed,version,"
 	     "strategy,start_unix,duration_ms,nodes,status,wall_s,events,sim_end_ms,digest,"
-	     "events_per_s,peak_rss_bytes,bytes_per_node,overrides,backend"),
+	     "events_per_s,peak_rss_bytes,bytes_per_node,overrides,backend,crypto"),
 	    "metric:metric_id,name",
 	    "node:run_id,node_id,kind,join_ms,leave_ms",
 	    "sample:run_id,t_ms,node_id,metric_id,value",
@@ -515,8 +515,8 @@ static void test_results_commits_every_batch(void **state)
 	tmp_clean(&t);
 }
 
-/* A version 1 file (before the run columns overrides and backend) is upgraded in place: its
- * runs stay, with NULL in the new columns, and new runs record both. */
+/* A version 1 file (before the run columns overrides, backend and crypto) is upgraded in
+ * place: its runs stay, with NULL in the new columns, and new runs record them. */
 static void test_results_upgrades_version_1(void **state)
 {
 	static const char v1_run[] =
@@ -552,16 +552,17 @@ static void test_results_upgrades_version_1(void **state)
 	r = open_ok(t.path[0]);
 	run.overrides = "dht.nodes=500 events[0].at=2m";
 	run.backend = "dtt-sim";
+	run.crypto = "modelled";
 	assert_int_equal(dtt_results_run_begin(r, &run), 2);
 	assert_int_equal(dtt_results_run_end(r, &end_ok), 0);
 	dtt_results_close(r);
 	db = reader(t.path[0]);
 	assert_int_equal(q_int(db, "PRAGMA user_version"), DTT_RESULTS_SCHEMA_VERSION);
-	assert_row(db, "SELECT run_id, seed, overrides IS NULL, backend IS NULL FROM run "
-		       "WHERE run_id = 1",
-		   "1|5|1|1");
-	assert_row(db, "SELECT seed, overrides, backend FROM run_latest",
-		   "1|dht.nodes=500 events[0].at=2m|dtt-sim");
+	assert_row(db, "SELECT run_id, seed, overrides IS NULL, backend IS NULL, crypto IS NULL "
+		       "FROM run WHERE run_id = 1",
+		   "1|5|1|1|1");
+	assert_row(db, "SELECT seed, overrides, backend, crypto FROM run_latest",
+		   "1|dht.nodes=500 events[0].at=2m|dtt-sim|modelled");
 	sqlite3_close(db);
 	tmp_clean(&t);
 }
@@ -584,7 +585,7 @@ static void test_results_refuses_other_schema_version(void **state)
 	assert_null(dtt_results_open(t.path[0], err, sizeof(err)));
 	assert_non_null(strstr(err, t.path[0]));
 	assert_non_null(strstr(err, "results schema version 7, but this dtt-sim reads and writes "
-				    "version 2"));
+				    "version 3"));
 	/* Nothing was written: the version stays. */
 	db = reader(t.path[0]);
 	assert_int_equal(q_int(db, "PRAGMA user_version"), 7);

@@ -295,7 +295,19 @@ static void test_unknown_and_duplicate_keys_are_errors(void **state)
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwrok: {}\n",
 		     "s.yaml:4:1: netwrok: unknown key (expected one of: name, description, seed, "
 		     "duration, sample_every, start_unix, network, dht, workload, events, "
-		     "expect, topics)");
+		     "expect, topics, crypto)");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\ncrypto: fake\n",
+		     "s.yaml:4:9: crypto: expected real or modelled");
+	{
+		struct dtt_scenario sc;
+
+		parse_ok(&sc, "name: t\nduration: 10m\ndht: {nodes: 5}\ncrypto: modelled\n");
+		assert_true(sc.crypto_modelled);
+		dtt_scenario_deinit(&sc);
+		parse_ok(&sc, "name: t\nduration: 10m\ndht: {nodes: 5}\n");
+		assert_false(sc.crypto_modelled);
+		dtt_scenario_deinit(&sc);
+	}
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwork: {latncy: 5ms}\n",
 		     "s.yaml:4:11: network.latncy: unknown key (expected one of: latency, jitter, "
 		     "loss, duplicate)");

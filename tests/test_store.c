@@ -63,7 +63,7 @@ static void mput_make(struct mput *p, const struct signer *s, size_t salt_len, i
 	p->m.v_len = (size_t)n;
 	if ((size_t)n <= DTT_BEP44_V_MAX && salt_len <= DTT_BEP44_SALT_MAX)
 		assert_int_equal(
-		    dtt_bep44_sign(p->sig, s->sk, p->m.salt, salt_len, seq, p->v, (size_t)n), 0);
+		    dtt_bep44_sign(NULL, p->sig, s->sk, p->m.salt, salt_len, seq, p->v, (size_t)n), 0);
 	dtt_bep44_mutable_target(p->target, s->pk, p->m.salt, salt_len);
 }
 

@@ -106,7 +106,9 @@ DTT_MUST_CHECK int dtt_aead_open(uint8_t *pt, const uint8_t *ct, size_t ct_len, 
 				 size_t ad_len, const uint8_t nonce[DTT_AEAD_NONCE_BYTES],
 				 const uint8_t key[DTT_AEAD_KEY_BYTES]);
 
-/* --- HPKE (RFC 9180), base mode, the one suite above --- */
+/* --- HPKE (RFC 9180), base mode, the one suite above ---
+ * c: the provider of X25519 (provider.h); NULL for the real one. */
+struct dtt_crypto;
 struct dtt_hpke_ctx {
 	uint8_t key[DTT_AEAD_KEY_BYTES];
 	uint8_t base_nonce[DTT_AEAD_NONCE_BYTES];
@@ -120,12 +122,14 @@ void dtt_hpke_derive_keypair(uint8_t sk[DTT_X25519_BYTES], uint8_t pk[DTT_X25519
  * shared_secret = ExtractAndExpand(X25519(skE, pkR), enc || pkR). DTT_ERR_CRYPTO if the DH
  * is all zero (small-order pkR); shared_secret is then zeroed. The setup calls below use these;
  * they are exported for the RFC 9180 vectors. */
-DTT_MUST_CHECK int dtt_hpke_encap(uint8_t shared_secret[DTT_SHA256_BYTES],
+DTT_MUST_CHECK int dtt_hpke_encap(const struct dtt_crypto *c,
+				  uint8_t shared_secret[DTT_SHA256_BYTES],
 				  uint8_t enc[DTT_HPKE_ENC_BYTES],
 				  const uint8_t pk_r[DTT_X25519_BYTES],
 				  const uint8_t sk_e[DTT_X25519_BYTES]);
 /* Decap: the receiver's side of the above, with pkRm = X25519(skR, 9). */
-DTT_MUST_CHECK int dtt_hpke_decap(uint8_t shared_secret[DTT_SHA256_BYTES],
+DTT_MUST_CHECK int dtt_hpke_decap(const struct dtt_crypto *c,
+				  uint8_t shared_secret[DTT_SHA256_BYTES],
 				  const uint8_t enc[DTT_HPKE_ENC_BYTES],
 				  const uint8_t sk_r[DTT_X25519_BYTES]);
 /* KeySchedule (RFC 9180 §5.1) in base mode: fills key, base_nonce, exporter_secret; seq = 0. */
@@ -134,12 +138,12 @@ void dtt_hpke_key_schedule(struct dtt_hpke_ctx *ctx,
 			   size_t info_len);
 /* SetupBaseS with a caller-chosen ephemeral secret skE (from env randomness). Writes enc.
  * 0, or DTT_ERR_CRYPTO (small-order pkR; ctx is then wiped). */
-DTT_MUST_CHECK int dtt_hpke_setup_base_s(struct dtt_hpke_ctx *ctx,
+DTT_MUST_CHECK int dtt_hpke_setup_base_s(const struct dtt_crypto *c, struct dtt_hpke_ctx *ctx,
 					 uint8_t enc[DTT_HPKE_ENC_BYTES],
 					 const uint8_t pk_r[DTT_X25519_BYTES], const uint8_t *info,
 					 size_t info_len, const uint8_t sk_e[DTT_X25519_BYTES]);
 /* SetupBaseR. 0, or DTT_ERR_CRYPTO (small-order enc; ctx is then wiped). */
-DTT_MUST_CHECK int dtt_hpke_setup_base_r(struct dtt_hpke_ctx *ctx,
+DTT_MUST_CHECK int dtt_hpke_setup_base_r(const struct dtt_crypto *c, struct dtt_hpke_ctx *ctx,
 					 const uint8_t enc[DTT_HPKE_ENC_BYTES],
 					 const uint8_t sk_r[DTT_X25519_BYTES], const uint8_t *info,
 					 size_t info_len);

@@ -6,6 +6,7 @@
  * key, base_nonce, exporter_secret and seq, and dtt_hpke_ctx_wipe clears those.
  */
 #include "crypto.h"
+#include "provider.h"
 #include "err.h"
 
 #include <sodium.h>
@@ -93,16 +94,17 @@ void dtt_hpke_derive_keypair(uint8_t sk[DTT_X25519_BYTES], uint8_t pk[DTT_X25519
 	dtt_x25519_base(pk, sk);
 }
 
-int dtt_hpke_encap(uint8_t shared_secret[DTT_SHA256_BYTES], uint8_t enc[DTT_HPKE_ENC_BYTES],
-		   const uint8_t pk_r[DTT_X25519_BYTES], const uint8_t sk_e[DTT_X25519_BYTES])
+int dtt_hpke_encap(const struct dtt_crypto *c, uint8_t shared_secret[DTT_SHA256_BYTES],
+		   uint8_t enc[DTT_HPKE_ENC_BYTES], const uint8_t pk_r[DTT_X25519_BYTES],
+		   const uint8_t sk_e[DTT_X25519_BYTES])
 {
 	uint8_t dh[DTT_X25519_BYTES];
 	uint8_t pk_rm[DTT_X25519_BYTES];
 
 	/* A copy first: enc and pk_r may be the same buffer. */
 	memcpy(pk_rm, pk_r, sizeof(pk_rm));
-	dtt_x25519_base(enc, sk_e);
-	if (dtt_x25519(dh, sk_e, pk_rm) != 0) {
+	dtt_crypto_x25519_base(c, enc, sk_e);
+	if (dtt_crypto_dh(c, dh, sk_e, enc, pk_rm) != 0) {
 		sodium_memzero(shared_secret, DTT_SHA256_BYTES);
 		return DTT_ERR_CRYPTO;
 	}
@@ -111,17 +113,17 @@ int dtt_hpke_encap(uint8_t shared_secret[DTT_SHA256_BYTES], uint8_t enc[DTT_HPKE
 	return 0;
 }
 
-int dtt_hpke_decap(uint8_t shared_secret[DTT_SHA256_BYTES], const uint8_t enc[DTT_HPKE_ENC_BYTES],
-		   const uint8_t sk_r[DTT_X25519_BYTES])
+int dtt_hpke_decap(const struct dtt_crypto *c, uint8_t shared_secret[DTT_SHA256_BYTES],
+		   const uint8_t enc[DTT_HPKE_ENC_BYTES], const uint8_t sk_r[DTT_X25519_BYTES])
 {
 	uint8_t dh[DTT_X25519_BYTES];
 	uint8_t pk_rm[DTT_X25519_BYTES];
 
-	if (dtt_x25519(dh, sk_r, enc) != 0) {
+	dtt_crypto_x25519_base(c, pk_rm, sk_r);
+	if (dtt_crypto_dh(c, dh, sk_r, pk_rm, enc) != 0) {
 		sodium_memzero(shared_secret, DTT_SHA256_BYTES);
 		return DTT_ERR_CRYPTO;
 	}
-	dtt_x25519_base(pk_rm, sk_r);
 	extract_and_expand(shared_secret, dh, enc, pk_rm);
 	sodium_memzero(dh, sizeof(dh));
 	return 0;
@@ -149,14 +151,15 @@ void dtt_hpke_key_schedule(struct dtt_hpke_ctx *ctx,
 	sodium_memzero(secret, sizeof(secret));
 }
 
-int dtt_hpke_setup_base_s(struct dtt_hpke_ctx *ctx, uint8_t enc[DTT_HPKE_ENC_BYTES],
+int dtt_hpke_setup_base_s(const struct dtt_crypto *c, struct dtt_hpke_ctx *ctx,
+			  uint8_t enc[DTT_HPKE_ENC_BYTES],
 			  const uint8_t pk_r[DTT_X25519_BYTES], const uint8_t *info,
 			  size_t info_len, const uint8_t sk_e[DTT_X25519_BYTES])
 {
 	uint8_t shared_secret[DTT_SHA256_BYTES];
 	int err;
 
-	err = dtt_hpke_encap(shared_secret, enc, pk_r, sk_e);
+	err = dtt_hpke_encap(c, shared_secret, enc, pk_r, sk_e);
 	if (err != 0) {
 		dtt_hpke_ctx_wipe(ctx);
 		return err;
@@ -166,14 +169,15 @@ int dtt_hpke_setup_base_s(struct dtt_hpke_ctx *ctx, uint8_t enc[DTT_HPKE_ENC_BYT
 	return 0;
 }
 
-int dtt_hpke_setup_base_r(struct dtt_hpke_ctx *ctx, const uint8_t enc[DTT_HPKE_ENC_BYTES],
+int dtt_hpke_setup_base_r(const struct dtt_crypto *c, struct dtt_hpke_ctx *ctx,
+			  const uint8_t enc[DTT_HPKE_ENC_BYTES],
 			  const uint8_t sk_r[DTT_X25519_BYTES], const uint8_t *info,
 			  size_t info_len)
 {
 	uint8_t shared_secret[DTT_SHA256_BYTES];
 	int err;
 
-	err = dtt_hpke_decap(shared_secret, enc, sk_r);
+	err = dtt_hpke_decap(c, shared_secret, enc, sk_r);
 	if (err != 0) {
 		dtt_hpke_ctx_wipe(ctx);
 		return err;

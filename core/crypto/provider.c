@@ -141,11 +141,53 @@ static struct table *table(const struct dtt_crypto *c, enum dtt_crypto_memo_tabl
 	return c && c->memo ? &c->memo->t[t] : NULL;
 }
 
+const char *dtt_crypto_name(const struct dtt_crypto *c)
+{
+	return c && c->ops ? c->ops->name : "real";
+}
+
+/* ---- the primitives: the provider's, or crypto.h's ---- */
+
+static int p_x25519(const struct dtt_crypto *c, uint8_t out[32], const uint8_t sk[32],
+		    const uint8_t pk[32])
+{
+	return c && c->ops ? c->ops->x25519(out, sk, pk) : dtt_x25519(out, sk, pk);
+}
+
+static int p_pk_to_x25519(const struct dtt_crypto *c, uint8_t x[32], const uint8_t pk[32])
+{
+	return c && c->ops ? c->ops->pk_to_x25519(x, pk) : dtt_ed25519_pk_to_x25519(x, pk);
+}
+
+static bool p_pk_is_valid(const struct dtt_crypto *c, const uint8_t pk[32])
+{
+	return c && c->ops ? c->ops->pk_is_valid(pk) : dtt_ed25519_pk_is_valid(pk);
+}
+
 void dtt_crypto_x25519_base(const struct dtt_crypto *c, uint8_t pk[DTT_X25519_BYTES],
 			    const uint8_t sk[DTT_X25519_BYTES])
 {
-	(void)c;
-	dtt_x25519_base(pk, sk);
+	if (c && c->ops)
+		c->ops->x25519_base(pk, sk);
+	else
+		dtt_x25519_base(pk, sk);
+}
+
+void dtt_crypto_sign(const struct dtt_crypto *c, uint8_t sig[DTT_ED25519_SIG_BYTES],
+		     const uint8_t *msg, size_t len, const uint8_t sk[DTT_ED25519_SK_BYTES])
+{
+	if (c && c->ops)
+		c->ops->sign(sig, msg, len, sk);
+	else
+		dtt_ed25519_sign(sig, msg, len, sk);
+}
+
+int dtt_crypto_verify(const struct dtt_crypto *c, const uint8_t sig[DTT_ED25519_SIG_BYTES],
+		      const uint8_t *msg, size_t len, const uint8_t pk[DTT_ED25519_PK_BYTES])
+{
+	if (c && c->ops)
+		return c->ops->verify(sig, msg, len, pk);
+	return dtt_ed25519_verify(sig, msg, len, pk);
 }
 
 int dtt_crypto_dh(const struct dtt_crypto *c, uint8_t out[DTT_X25519_BYTES],
@@ -158,7 +200,7 @@ int dtt_crypto_dh(const struct dtt_crypto *c, uint8_t out[DTT_X25519_BYTES],
 	int rc;
 
 	if (!t)
-		return dtt_x25519(out, sk, pk);
+		return p_x25519(c, out, sk, pk);
 	if (memcmp(own_pub, pk, 32) <= 0) {
 		memcpy(key, own_pub, 32);
 		memcpy(key + 32, pk, 32);
@@ -171,7 +213,7 @@ int dtt_crypto_dh(const struct dtt_crypto *c, uint8_t out[DTT_X25519_BYTES],
 		memcpy(out, v, DTT_X25519_BYTES);
 		return v[32] ? 0 : DTT_ERR_CRYPTO;
 	}
-	rc = dtt_x25519(out, sk, pk);
+	rc = p_x25519(c, out, sk, pk);
 	memcpy(val, out, 32);
 	val[32] = rc == 0;
 	store(t, slot, key, val);
@@ -188,13 +230,13 @@ int dtt_crypto_pk_to_x25519(const struct dtt_crypto *c, uint8_t x[DTT_X25519_BYT
 	int rc;
 
 	if (!t)
-		return dtt_ed25519_pk_to_x25519(x, pk);
+		return p_pk_to_x25519(c, x, pk);
 	v = lookup(t, pk, &slot);
 	if (v) {
 		memcpy(x, v, DTT_X25519_BYTES);
 		return v[32] ? 0 : DTT_ERR_CRYPTO;
 	}
-	rc = dtt_ed25519_pk_to_x25519(x, pk);
+	rc = p_pk_to_x25519(c, x, pk);
 	memcpy(val, x, 32);
 	val[32] = rc == 0;
 	store(t, slot, pk, val);
@@ -229,8 +271,10 @@ void dtt_crypto_seed_keypair_once(const struct dtt_crypto *c, uint8_t pk[DTT_ED2
 				  uint8_t sk[DTT_ED25519_SK_BYTES],
 				  const uint8_t seed[DTT_ED25519_SEED_BYTES])
 {
-	(void)c;
-	dtt_ed25519_seed_keypair(pk, sk, seed);
+	if (c && c->ops)
+		c->ops->seed_keypair(pk, sk, seed);
+	else
+		dtt_ed25519_seed_keypair(pk, sk, seed);
 }
 
 bool dtt_crypto_pk_is_valid(const struct dtt_crypto *c, const uint8_t pk[DTT_ED25519_PK_BYTES])
@@ -240,11 +284,11 @@ bool dtt_crypto_pk_is_valid(const struct dtt_crypto *c, const uint8_t pk[DTT_ED2
 	uint8_t *slot, ok;
 
 	if (!t)
-		return dtt_ed25519_pk_is_valid(pk);
+		return p_pk_is_valid(c, pk);
 	v = lookup(t, pk, &slot);
 	if (v)
 		return v[0] != 0;
-	ok = dtt_ed25519_pk_is_valid(pk);
+	ok = p_pk_is_valid(c, pk);
 	store(t, slot, pk, &ok);
 	return ok;
 }

@@ -1,9 +1,16 @@
-/* provider.h - the asymmetric primitives as the core calls them, with an optional shared memo
- * (DESIGN.md, "Cost model").
+/* provider.h - the asymmetric primitives as the core calls them: a provider interface and an
+ * optional shared memo (DESIGN.md, "Cost model").
  *
  * struct dtt_crypto travels with the env (struct dtt_env.crypto); NULL means the real
- * primitives of crypto.h with no memo, which is what a real node uses. The simulator hands one
- * struct dtt_crypto to every node it runs, with a memo of pure-function results:
+ * primitives of crypto.h with no memo, which is what a real node uses. The core calls X25519
+ * (key generation, DH), Ed25519 (key pairs from seeds, sign, verify, the key check) and the
+ * Ed25519 -> X25519 public-key conversion only through the calls below, so a provider can
+ * replace them (ops; NULL means the real ones). Hashing, HKDF, AEAD and the secret-key
+ * conversion (a hash) are always real. Only the simulator supplies another provider
+ * (sim/crypto_modelled.c); nothing in the core or in dtt-node can select one.
+ *
+ * The simulator hands one struct dtt_crypto to every node it runs, with a memo of
+ * pure-function results:
  *
  *   dh       X25519(sk, pk) keyed by the unordered pair (own public key, peer public key):
  *            X25519(a, B) = X25519(b, A), so the second end of a handshake takes the value the
@@ -63,9 +70,31 @@ const struct dtt_crypto_memo_stats *dtt_crypto_memo_stats(const struct dtt_crypt
 size_t dtt_crypto_memo_bytes(const struct dtt_crypto_memo *m);
 const char *dtt_crypto_memo_table_name(enum dtt_crypto_memo_table t);
 
-struct dtt_crypto {
-	struct dtt_crypto_memo *memo; /* NULL: every call computes */
+/* A provider of the asymmetric primitives: the same sizes and contracts as their crypto.h
+ * counterparts (DH all zero -> DTT_ERR_CRYPTO, verify 0 or DTT_ERR_AUTH, ...). Every function
+ * must be a pure function of its arguments. */
+struct dtt_crypto_ops {
+	const char *name;
+	void (*x25519_base)(uint8_t pk[DTT_X25519_BYTES], const uint8_t sk[DTT_X25519_BYTES]);
+	int (*x25519)(uint8_t out[DTT_X25519_BYTES], const uint8_t sk[DTT_X25519_BYTES],
+		      const uint8_t pk[DTT_X25519_BYTES]);
+	int (*pk_to_x25519)(uint8_t x[DTT_X25519_BYTES], const uint8_t pk[DTT_ED25519_PK_BYTES]);
+	void (*seed_keypair)(uint8_t pk[DTT_ED25519_PK_BYTES], uint8_t sk[DTT_ED25519_SK_BYTES],
+			     const uint8_t seed[DTT_ED25519_SEED_BYTES]);
+	void (*sign)(uint8_t sig[DTT_ED25519_SIG_BYTES], const uint8_t *msg, size_t len,
+		     const uint8_t sk[DTT_ED25519_SK_BYTES]);
+	int (*verify)(const uint8_t sig[DTT_ED25519_SIG_BYTES], const uint8_t *msg, size_t len,
+		      const uint8_t pk[DTT_ED25519_PK_BYTES]);
+	bool (*pk_is_valid)(const uint8_t pk[DTT_ED25519_PK_BYTES]);
 };
+
+struct dtt_crypto {
+	const struct dtt_crypto_ops *ops; /* NULL: the real primitives */
+	struct dtt_crypto_memo *memo;	  /* NULL: every call computes */
+};
+
+/* "real", or the provider's name. */
+const char *dtt_crypto_name(const struct dtt_crypto *c);
 
 /* The calls below take c NULL as "real primitives, no memo". Each returns exactly what its
  * crypto.h counterpart returns. */
@@ -89,5 +118,10 @@ void dtt_crypto_seed_keypair_once(const struct dtt_crypto *c, uint8_t pk[DTT_ED2
 				  uint8_t sk[DTT_ED25519_SK_BYTES],
 				  const uint8_t seed[DTT_ED25519_SEED_BYTES]);
 bool dtt_crypto_pk_is_valid(const struct dtt_crypto *c, const uint8_t pk[DTT_ED25519_PK_BYTES]);
+void dtt_crypto_sign(const struct dtt_crypto *c, uint8_t sig[DTT_ED25519_SIG_BYTES],
+		     const uint8_t *msg, size_t len, const uint8_t sk[DTT_ED25519_SK_BYTES]);
+DTT_MUST_CHECK int dtt_crypto_verify(const struct dtt_crypto *c,
+				     const uint8_t sig[DTT_ED25519_SIG_BYTES], const uint8_t *msg,
+				     size_t len, const uint8_t pk[DTT_ED25519_PK_BYTES]);
 
 #endif

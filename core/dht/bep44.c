@@ -1,6 +1,7 @@
 /* bep44.c - BEP 44 signable buffer, targets, sign/verify and byte-string values
  * (spec/DHT.md §4). Borrows every input; no state, no allocation. */
 #include "bep44.h"
+#include "provider.h"
 #include "buf.h"
 #include "err.h"
 
@@ -59,7 +60,7 @@ bool dtt_bep44_immutable_matches(const uint8_t target[static DTT_BEP44_TARGET_BY
 	return memcmp(t, target, sizeof(t)) == 0;
 }
 
-int dtt_bep44_sign(uint8_t sig[static DTT_BEP44_SIG_BYTES],
+int dtt_bep44_sign(const struct dtt_crypto *c, uint8_t sig[static DTT_BEP44_SIG_BYTES],
 		   const uint8_t sk[static DTT_ED25519_SK_BYTES], const uint8_t *salt,
 		   size_t salt_len, int64_t seq, const uint8_t *v, size_t v_len)
 {
@@ -72,11 +73,11 @@ int dtt_bep44_sign(uint8_t sig[static DTT_BEP44_SIG_BYTES],
 	n = dtt_bep44_signable(buf, sizeof(buf), salt, salt_len, seq, v, v_len);
 	if (n < 0)
 		return n;
-	dtt_ed25519_sign(sig, buf, (size_t)n, sk);
+	dtt_crypto_sign(c, sig, buf, (size_t)n, sk);
 	return 0;
 }
 
-int dtt_bep44_verify(const uint8_t sig[static DTT_BEP44_SIG_BYTES],
+int dtt_bep44_verify(const struct dtt_crypto *c, const uint8_t sig[static DTT_BEP44_SIG_BYTES],
 		     const uint8_t k[static DTT_BEP44_K_BYTES], const uint8_t *salt,
 		     size_t salt_len, int64_t seq, const uint8_t *v, size_t v_len)
 {
@@ -88,7 +89,7 @@ int dtt_bep44_verify(const uint8_t sig[static DTT_BEP44_SIG_BYTES],
 	n = dtt_bep44_signable(buf, sizeof(buf), salt, salt_len, seq, v, v_len);
 	if (n < 0)
 		return n;
-	return dtt_ed25519_verify(sig, buf, (size_t)n, k) == 0 ? 0 : DTT_ERR_AUTH;
+	return dtt_crypto_verify(c, sig, buf, (size_t)n, k) == 0 ? 0 : DTT_ERR_AUTH;
 }
 
 static size_t decimal_digits(size_t n)

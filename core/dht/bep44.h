@@ -57,7 +57,8 @@ bool dtt_bep44_immutable_matches(const uint8_t target[static DTT_BEP44_TARGET_BY
 /* Signs the signable of (salt, seq, v) with a libsodium secret key (seed || pk, from
  * dtt_ed25519_seed_keypair). Returns 0, or DTT_ERR_TOOBIG if v_len > DTT_BEP44_V_MAX or
  * salt_len > DTT_BEP44_SALT_MAX (sig is then zeroed). */
-int dtt_bep44_sign(uint8_t sig[static DTT_BEP44_SIG_BYTES],
+struct dtt_crypto; /* provider.h: the signature provider, NULL for the real Ed25519 */
+int dtt_bep44_sign(const struct dtt_crypto *c, uint8_t sig[static DTT_BEP44_SIG_BYTES],
 		   const uint8_t sk[static DTT_ED25519_SK_BYTES], const uint8_t *salt,
 		   size_t salt_len, int64_t seq, const uint8_t *v, size_t v_len);
 
@@ -65,7 +66,8 @@ int dtt_bep44_sign(uint8_t sig[static DTT_BEP44_SIG_BYTES],
  * Returns 0, DTT_ERR_AUTH for a bad signature or key, or DTT_ERR_TOOBIG if v or salt
  * exceed the BEP 44 limits (such an item is never signed-checked, as a storing node
  * rejects it first). */
-DTT_MUST_CHECK int dtt_bep44_verify(const uint8_t sig[static DTT_BEP44_SIG_BYTES],
+DTT_MUST_CHECK int dtt_bep44_verify(const struct dtt_crypto *c,
+				    const uint8_t sig[static DTT_BEP44_SIG_BYTES],
 				    const uint8_t k[static DTT_BEP44_K_BYTES], const uint8_t *salt,
 				    size_t salt_len, int64_t seq, const uint8_t *v, size_t v_len);
 

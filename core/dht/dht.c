@@ -152,6 +152,7 @@ struct dtt_dht *dtt_dht_new(const struct dtt_env *env, struct dtt_timers *timers
 	dht->env = env;
 	dht->timers = timers;
 	dht->cfg.store.verify_memo = dht->cfg.verify_memo;
+	dht->cfg.store.crypto = env->crypto;
 	now = dtt_env_now_ms(env);
 	dtt_env_random(env, dht->id, sizeof(dht->id));
 	if (dtt_rt_init(&dht->rt, &dht->cfg.rt, dht->id, now))

@@ -405,8 +405,8 @@ static void op_take_value(struct dht_op *op, const struct dtt_addr *from,
 		dht->stats.dropped[DTT_DHT_DROP_VALUES_FULL]++;
 		return;
 	}
-	if (dtt_verify_memo_check(dht->cfg.verify_memo, m->sig, m->k, op->salt, op->salt_len,
-				  m->seq, m->v, m->v_len)) {
+	if (dtt_verify_memo_check(dht->cfg.verify_memo, dht->env->crypto, m->sig, m->k, op->salt,
+				  op->salt_len, m->seq, m->v, m->v_len)) {
 		dht->stats.dropped[DTT_DHT_DROP_BAD_ITEM]++;
 		return;
 	}
@@ -769,7 +769,7 @@ int64_t dtt_dht_put_mutable(struct dtt_dht *dht, const uint8_t sk[64], const uin
 		return DTT_ERR_STATE;
 	if (dht->ops_count >= dht->cfg.lookups_max)
 		return DTT_ERR_FULL; /* before paying for the signature */
-	if (dtt_bep44_sign(sig, sk, salt, salt_len, seq, v, v_len))
+	if (dtt_bep44_sign(dht->env->crypto, sig, sk, salt, salt_len, seq, v, v_len))
 		return DTT_ERR_INVALID;
 	dtt_bep44_mutable_target(target, pk, salt, salt_len);
 	op = op_new(dht, OP_PUT, target, v_len, &err);

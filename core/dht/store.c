@@ -407,8 +407,8 @@ int dtt_store_put_mutable(struct dtt_store *s, bool token_ok,
 	if (m->salt_len > DTT_BEP44_SALT_MAX)
 		return reject(s, DTT_STORE_REJECT_SALT_TOO_BIG, DTT_BEP44_ERR_SALT_TOO_BIG);
 	/* 4. signature */
-	if (dtt_verify_memo_check(s->cfg.verify_memo, m->sig, m->k, m->salt, m->salt_len, m->seq,
-				  m->v, m->v_len) != 0)
+	if (dtt_verify_memo_check(s->cfg.verify_memo, s->cfg.crypto, m->sig, m->k, m->salt,
+				  m->salt_len, m->seq, m->v, m->v_len) != 0)
 		return reject(s, DTT_STORE_REJECT_BAD_SIG, DTT_BEP44_ERR_BAD_SIG);
 	/* 5. never negative */
 	if (m->seq < 0)

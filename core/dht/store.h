@@ -79,6 +79,9 @@ struct dtt_store_config {
 	/* Borrowed, optional: the memo that answers step 4 for signatures checked before
 	 * (verify_memo.h); NULL verifies every time. A dht sets it from its own config. */
 	struct dtt_verify_memo *verify_memo;
+	/* Borrowed, optional: the signature provider (provider.h); NULL is the real Ed25519. A
+	 * dht sets it from its env. */
+	const struct dtt_crypto *crypto;
 };
 
 /* A mutable put's arguments, all borrowed. v is the verbatim bencoded value. */

@@ -4,6 +4,7 @@
  * input of a check. Timers: none.
  */
 #include "verify_memo.h"
+#include "provider.h"
 #include "alloc.h"
 #include "err.h"
 
@@ -63,7 +64,7 @@ static size_t slot_of(const struct dtt_verify_memo *memo, const uint8_t *key)
 	return (size_t)(x & memo->mask);
 }
 
-int dtt_verify_memo_check(struct dtt_verify_memo *memo,
+int dtt_verify_memo_check(struct dtt_verify_memo *memo, const struct dtt_crypto *c,
 			  const uint8_t sig[static DTT_BEP44_SIG_BYTES],
 			  const uint8_t k[static DTT_BEP44_K_BYTES], const uint8_t *salt,
 			  size_t salt_len, int64_t seq, const uint8_t *v, size_t v_len)
@@ -74,7 +75,7 @@ int dtt_verify_memo_check(struct dtt_verify_memo *memo,
 	int n, r;
 
 	if (!memo)
-		return dtt_bep44_verify(sig, k, salt, salt_len, seq, v, v_len);
+		return dtt_bep44_verify(c, sig, k, salt, salt_len, seq, v, v_len);
 	/* The same steps as dtt_bep44_verify, with the table between signable and verify. */
 	if (v_len > DTT_BEP44_V_MAX || salt_len > DTT_BEP44_SALT_MAX)
 		return DTT_ERR_TOOBIG;
@@ -93,7 +94,7 @@ int dtt_verify_memo_check(struct dtt_verify_memo *memo,
 		memo->stats.hits++;
 		return memo->state[slot] == SLOT_VALID ? 0 : DTT_ERR_AUTH;
 	}
-	r = dtt_ed25519_verify(sig, buf, (size_t)n, k) == 0 ? 0 : DTT_ERR_AUTH;
+	r = dtt_crypto_verify(c, sig, buf, (size_t)n, k) == 0 ? 0 : DTT_ERR_AUTH;
 	memo->stats.verified++;
 	if (memo->state[slot] != SLOT_EMPTY)
 		memo->stats.replaced++;

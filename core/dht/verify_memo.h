@@ -48,7 +48,10 @@ void dtt_verify_memo_free(struct dtt_verify_memo *memo);
 /* Exactly dtt_bep44_verify(sig, k, salt, salt_len, seq, v, v_len) (same return values: 0,
  * DTT_ERR_AUTH or DTT_ERR_TOOBIG), answered from the memo when the same inputs were checked
  * before. memo NULL: plain dtt_bep44_verify. All inputs are borrowed. */
-DTT_MUST_CHECK int dtt_verify_memo_check(struct dtt_verify_memo *memo,
+struct dtt_crypto;
+/* c: the signature provider (provider.h), NULL for the real Ed25519. One memo must only ever
+ * see one provider. */
+DTT_MUST_CHECK int dtt_verify_memo_check(struct dtt_verify_memo *memo, const struct dtt_crypto *c,
 					 const uint8_t sig[static DTT_BEP44_SIG_BYTES],
 					 const uint8_t k[static DTT_BEP44_K_BYTES],
 					 const uint8_t *salt, size_t salt_len, int64_t seq,

@@ -1,6 +1,7 @@
 /* node.c - one node: env + timers + DHT + gossip + topic trackers on one UDP port, and the
  * application API of dtt.h. */
 #include "node.h"
+#include "provider.h"
 
 #include <string.h>
 #include <sodium.h>
@@ -85,7 +86,7 @@ struct dtt_node *dtt_node_new(const struct dtt_env *env, const struct dtt_node_c
 		memcpy(seed, cfg->identity_seed, sizeof(seed));
 	else
 		dtt_env_random(env, seed, sizeof(seed));
-	dtt_ed25519_seed_keypair(pk, node->sk, seed);
+	dtt_crypto_seed_keypair_once(env->crypto, pk, node->sk, seed);
 	sodium_memzero(seed, sizeof(seed));
 	node->has_announce = cfg->has_announce;
 	node->announce = cfg->announce;

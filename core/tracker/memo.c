@@ -47,12 +47,12 @@ static void memo_key(uint8_t key[32], const uint8_t *value, size_t len, const ui
 	memcpy(key, full, 32);
 }
 
-static int open_record(const uint8_t *value, size_t len, const uint8_t enc_seed[32],
+static int open_record(const struct dtt_crypto *c, const uint8_t *value, size_t len, const uint8_t enc_seed[32],
 		       const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute,
 		       struct dtt_peer_record *out, enum dtt_record_check *check)
 {
 	struct dtt_record r;
-	int err = dtt_record_open(&r, value, len, enc_seed, topic, minute, check);
+	int err = dtt_record_open(c, &r, value, len, enc_seed, topic, minute, check);
 
 	memset(out, 0, sizeof(*out));
 	if (err)
@@ -64,7 +64,8 @@ static int open_record(const uint8_t *value, size_t len, const uint8_t enc_seed[
 	return 0;
 }
 
-int dtt_record_memo_open(struct dtt_record_memo *m, const uint8_t *value, size_t len,
+int dtt_record_memo_open(struct dtt_record_memo *m, const struct dtt_crypto *cr,
+			 const uint8_t *value, size_t len,
 			 const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES],
 			 uint64_t minute, struct dtt_peer_record *out, enum dtt_record_check *check)
 {
@@ -74,7 +75,7 @@ int dtt_record_memo_open(struct dtt_record_memo *m, const uint8_t *value, size_t
 	int err;
 
 	if (!m || !m->entries)
-		return open_record(value, len, enc_seed, topic, minute, out, check);
+		return open_record(cr, value, len, enc_seed, topic, minute, out, check);
 	memo_key(key, value, len, enc_seed, topic, minute);
 	e = &m->entries[dtt_load_le64(key) % m->entries_max];
 	if (e->used && memcmp(e->key, key, sizeof(key)) == 0) {
@@ -85,7 +86,7 @@ int dtt_record_memo_open(struct dtt_record_memo *m, const uint8_t *value, size_t
 		return e->err;
 	}
 	m->misses++;
-	err = open_record(value, len, enc_seed, topic, minute, out, &c);
+	err = open_record(cr, value, len, enc_seed, topic, minute, out, &c);
 	memcpy(e->key, key, sizeof(key));
 	e->used = true;
 	e->err = (int8_t)err;

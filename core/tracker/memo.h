@@ -38,9 +38,11 @@ struct dtt_record_memo {
 int dtt_record_memo_init(struct dtt_record_memo *m, size_t entries_max);
 void dtt_record_memo_deinit(struct dtt_record_memo *m);
 
-/* Opens value for (topic, minute, enc_seed) through the memo (m may be NULL: no caching).
+/* Opens value for (topic, minute, enc_seed) through the memo (m may be NULL: no caching) with
+ * the crypto provider c (provider.h; NULL: real). One memo must only ever see one provider.
  * Returns 0 and fills out, or the error of dtt_record_open (*check names the failed check). */
-int dtt_record_memo_open(struct dtt_record_memo *m, const uint8_t *value, size_t len,
+int dtt_record_memo_open(struct dtt_record_memo *m, const struct dtt_crypto *c,
+			 const uint8_t *value, size_t len,
 			 const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES],
 			 uint64_t minute, struct dtt_peer_record *out, enum dtt_record_check *check);
 

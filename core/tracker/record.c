@@ -46,14 +46,15 @@ void dtt_slot_derive(const struct dtt_crypto *c, struct dtt_slot *s,
 	dtt_sha1_2(s->target, s->pk, sizeof(s->pk), s->salt, sizeof(s->salt));
 }
 
-int dtt_slot_sign_value(const struct dtt_slot *s, const uint8_t *record, size_t record_len,
-			uint8_t *v, size_t cap, uint8_t sig[DTT_ED25519_SIG_BYTES])
+int dtt_slot_sign_value(const struct dtt_crypto *c, const struct dtt_slot *s,
+			const uint8_t *record, size_t record_len, uint8_t *v, size_t cap,
+			uint8_t sig[DTT_ED25519_SIG_BYTES])
 {
 	int n = dtt_bep44_string_encode(v, cap, record, record_len);
 
 	if (n < 0 || n > DTT_BEP44_V_MAX)
 		return DTT_ERR_TOOBIG;
-	if (dtt_bep44_sign(sig, s->sk, s->salt, sizeof(s->salt), DTT_SLOT_SEQ, v, (size_t)n))
+	if (dtt_bep44_sign(c, sig, s->sk, s->salt, sizeof(s->salt), DTT_SLOT_SEQ, v, (size_t)n))
 		return DTT_ERR_TOOBIG;
 	return n;
 }
@@ -94,9 +95,9 @@ static size_t signed_part(const struct dtt_record *r, uint8_t *out, size_t cap)
 	return w.err ? 0 : w.len;
 }
 
-int dtt_record_make(struct dtt_record *r, const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute,
-		    const uint8_t *content, size_t content_len,
-		    const uint8_t sk[DTT_ED25519_SK_BYTES])
+int dtt_record_make(const struct dtt_crypto *c, struct dtt_record *r,
+		    const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute, const uint8_t *content,
+		    size_t content_len, const uint8_t sk[DTT_ED25519_SK_BYTES])
 {
 	uint8_t msg[DTT_RECORD_HEADER_BYTES + DTT_RECORD_CONTENT_MAX];
 	size_t n;
@@ -110,7 +111,7 @@ int dtt_record_make(struct dtt_record *r, const uint8_t topic[DTT_TOPIC_BYTES], 
 	if (content_len)
 		memcpy(r->content, content, content_len);
 	n = signed_part(r, msg, sizeof(msg));
-	dtt_ed25519_sign(r->signature, msg, n, sk);
+	dtt_crypto_sign(c, r->signature, msg, n, sk);
 	return 0;
 }
 
@@ -142,18 +143,18 @@ int dtt_record_decode(struct dtt_record *r, const uint8_t *buf, size_t len)
 	return rb.err ? DTT_ERR_MALFORMED : 0;
 }
 
-int dtt_record_verify(const struct dtt_record *r, const uint8_t topic[DTT_TOPIC_BYTES],
-		      uint64_t minute)
+int dtt_record_verify(const struct dtt_crypto *c, const struct dtt_record *r,
+		      const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute)
 {
 	uint8_t msg[DTT_RECORD_HEADER_BYTES + DTT_RECORD_CONTENT_MAX];
 	size_t n;
 
 	if (memcmp(r->topic, topic, DTT_TOPIC_BYTES) != 0 || r->unix_minute != minute)
 		return DTT_ERR_MISMATCH;
-	if (!dtt_ed25519_pk_is_valid(r->pub_key))
+	if (!dtt_crypto_pk_is_valid(c, r->pub_key))
 		return DTT_ERR_AUTH;
 	n = signed_part(r, msg, sizeof(msg));
-	return dtt_ed25519_verify(r->signature, msg, n, r->pub_key) == 0 ? 0 : DTT_ERR_AUTH;
+	return dtt_crypto_verify(c, r->signature, msg, n, r->pub_key) == 0 ? 0 : DTT_ERR_AUTH;
 }
 
 bool dtt_is_zero32(const uint8_t b[32])
@@ -270,7 +271,7 @@ static int blob_seal(const struct dtt_crypto *c, uint8_t *out, const uint8_t ed_
 	if (err)
 		return err;
 	dtt_store_le64(out, DTT_HPKE_ENC_BYTES);
-	err = dtt_hpke_setup_base_s(&ctx, out + 8, pk_r, hpke_info, HPKE_INFO_LEN, sk_e);
+	err = dtt_hpke_setup_base_s(c, &ctx, out + 8, pk_r, hpke_info, HPKE_INFO_LEN, sk_e);
 	if (!err)
 		err = dtt_hpke_seal(&ctx, out + 8 + DTT_HPKE_ENC_BYTES, hpke_aad, HPKE_AAD_LEN, pt,
 				    pt_len);
@@ -279,7 +280,8 @@ static int blob_seal(const struct dtt_crypto *c, uint8_t *out, const uint8_t ed_
 }
 
 /* Opens a blob with the X25519 secret derived from an Ed25519 seed. pt receives len - 56. */
-static int blob_open(uint8_t *pt, const uint8_t *blob, size_t len, const uint8_t ed_seed[32])
+static int blob_open(const struct dtt_crypto *c, uint8_t *pt, const uint8_t *blob, size_t len,
+		     const uint8_t ed_seed[32])
 {
 	struct dtt_hpke_ctx ctx;
 	uint8_t sk_r[DTT_X25519_BYTES];
@@ -295,7 +297,7 @@ static int blob_open(uint8_t *pt, const uint8_t *blob, size_t len, const uint8_t
 	if (len < DTT_HPKE_BLOB_OVERHEAD)
 		return DTT_ERR_MALFORMED;
 	dtt_ed25519_seed_to_x25519(sk_r, ed_seed);
-	err = dtt_hpke_setup_base_r(&ctx, blob + 8, sk_r, hpke_info, HPKE_INFO_LEN);
+	err = dtt_hpke_setup_base_r(c, &ctx, blob + 8, sk_r, hpke_info, HPKE_INFO_LEN);
 	sodium_memzero(sk_r, sizeof(sk_r));
 	if (!err)
 		err = dtt_hpke_open(&ctx, pt, hpke_aad, HPKE_AAD_LEN, blob + 8 + DTT_HPKE_ENC_BYTES,
@@ -342,9 +344,9 @@ int dtt_record_seal(const struct dtt_env *env, const struct dtt_record *r,
 	return err ? err : (int)total;
 }
 
-int dtt_record_open(struct dtt_record *r, const uint8_t *value, size_t len,
-		    const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute,
-		    enum dtt_record_check *check)
+int dtt_record_open(const struct dtt_crypto *cr, struct dtt_record *r, const uint8_t *value,
+		    size_t len, const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES],
+		    uint64_t minute, enum dtt_record_check *check)
 {
 	uint8_t plain[DTT_ENCRYPTED_RECORD_MAX];
 	uint8_t ots[DTT_ED25519_SEED_BYTES + DTT_AEAD_TAG_BYTES];
@@ -364,11 +366,11 @@ int dtt_record_open(struct dtt_record *r, const uint8_t *value, size_t len,
 		c = DTT_RECORD_BAD_FRAMING;
 		goto out;
 	}
-	if (blob_open(ots, value + 4 + rec_blob, DTT_ENCRYPTED_KEY_BYTES, enc_seed)) {
+	if (blob_open(cr, ots, value + 4 + rec_blob, DTT_ENCRYPTED_KEY_BYTES, enc_seed)) {
 		c = DTT_RECORD_BAD_KEY_BLOB; /* the plaintext is 32 bytes by construction */
 		goto out;
 	}
-	if (blob_open(plain, value + 4, rec_blob, ots)) {
+	if (blob_open(cr, plain, value + 4, rec_blob, ots)) {
 		c = DTT_RECORD_BAD_RECORD_BLOB;
 		goto out;
 	}
@@ -376,7 +378,7 @@ int dtt_record_open(struct dtt_record *r, const uint8_t *value, size_t len,
 		c = DTT_RECORD_BAD_RECORD;
 		goto out;
 	}
-	err = dtt_record_verify(r, topic, minute);
+	err = dtt_record_verify(cr, r, topic, minute);
 	if (err == DTT_ERR_MISMATCH)
 		c = memcmp(r->topic, topic, DTT_TOPIC_BYTES) ? DTT_RECORD_WRONG_TOPIC
 							     : DTT_RECORD_WRONG_MINUTE;

@@ -52,8 +52,9 @@ void dtt_slot_derive(const struct dtt_crypto *c, struct dtt_slot *s,
 /* Wraps an EncryptedRecord as the slot's BEP 44 value (a bencoded byte string, written to v,
  * cap bytes) and signs it with the slot key at seq = DTT_SLOT_SEQ (spec/PROTOCOL.md §6.1).
  * Returns the length of v, or DTT_ERR_TOOBIG (value over the BEP 44 limit or cap). */
-int dtt_slot_sign_value(const struct dtt_slot *s, const uint8_t *record, size_t record_len,
-			uint8_t *v, size_t cap, uint8_t sig[DTT_ED25519_SIG_BYTES]);
+int dtt_slot_sign_value(const struct dtt_crypto *c, const struct dtt_slot *s,
+			const uint8_t *record, size_t record_len, uint8_t *v, size_t cap,
+			uint8_t sig[DTT_ED25519_SIG_BYTES]);
 
 /* Secret rotation: the Ed25519 seed of the key the one-time key is sealed to. Every member of
  * a topic must use the same function. */
@@ -88,9 +89,9 @@ struct dtt_gossip_content {
 
 /* Fills topic, minute, pub_key (from sk) and content, then signs with sk (the node's key).
  * DTT_ERR_TOOBIG if content_len > DTT_RECORD_CONTENT_MAX. */
-int dtt_record_make(struct dtt_record *r, const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute,
-		    const uint8_t *content, size_t content_len,
-		    const uint8_t sk[DTT_ED25519_SK_BYTES]);
+int dtt_record_make(const struct dtt_crypto *c, struct dtt_record *r,
+		    const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute, const uint8_t *content,
+		    size_t content_len, const uint8_t sk[DTT_ED25519_SK_BYTES]);
 /* Plaintext bytes: topic || LE64 minute || pub_key || content || signature. Returns the length
  * (136 + content_len) or DTT_ERR_TOOBIG. */
 int dtt_record_encode(const struct dtt_record *r, uint8_t *out, size_t cap);
@@ -98,8 +99,8 @@ int dtt_record_encode(const struct dtt_record *r, uint8_t *out, size_t cap);
 int dtt_record_decode(struct dtt_record *r, const uint8_t *buf, size_t len);
 /* Record::verify: topic and minute equal, pub_key a valid point, strict signature.
  * 0, DTT_ERR_MISMATCH (topic or minute) or DTT_ERR_AUTH. */
-int dtt_record_verify(const struct dtt_record *r, const uint8_t topic[DTT_TOPIC_BYTES],
-		      uint64_t minute);
+int dtt_record_verify(const struct dtt_crypto *c, const struct dtt_record *r,
+		      const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute);
 
 void dtt_gossip_content_encode(const struct dtt_gossip_content *c,
 			       uint8_t out[DTT_GOSSIP_CONTENT_BYTES]);
@@ -147,8 +148,8 @@ int dtt_record_seal(const struct dtt_env *env, const struct dtt_record *r,
 		    const uint8_t enc_seed[32], uint8_t *out, size_t cap);
 /* Opens an EncryptedRecord and verifies it for (topic, minute). 0 or a negative DTT_ERR_*;
  * *check (if not NULL) names the check that failed. */
-int dtt_record_open(struct dtt_record *r, const uint8_t *value, size_t len,
-		    const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES], uint64_t minute,
-		    enum dtt_record_check *check);
+int dtt_record_open(const struct dtt_crypto *c, struct dtt_record *r, const uint8_t *value,
+		    size_t len, const uint8_t enc_seed[32], const uint8_t topic[DTT_TOPIC_BYTES],
+		    uint64_t minute, enum dtt_record_check *check);
 
 #endif

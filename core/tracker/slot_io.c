@@ -42,8 +42,8 @@ static void get_value(void *ctx, const struct dtt_dht_value *v)
 
 	if (!v->str) /* records travel as bencoded byte strings */
 		return;
-	if (dtt_record_memo_open(g->memo, v->str, v->str_len, g->enc_seed, g->tk.topic, g->minute,
-				 &rec, NULL))
+	if (dtt_record_memo_open(g->memo, dtt_dht_env(g->dht)->crypto, v->str, v->str_len,
+				 g->enc_seed, g->tk.topic, g->minute, &rec, NULL))
 		return;
 	if ((g->has_own && memcmp(rec.pub_key, g->own, 32) == 0) || seen_before(g, rec.pub_key) ||
 	    g->seen_count == DTT_SLOT_PUBLISHERS_MAX)
@@ -179,7 +179,7 @@ static int publish_seal(struct dtt_publish *p)
 	struct dtt_record rec;
 	int n;
 
-	n = dtt_record_make(&rec, p->tk.topic, p->minute, p->content, p->content_len, p->sk);
+	n = dtt_record_make(p->env->crypto, &rec, p->tk.topic, p->minute, p->content, p->content_len, p->sk);
 	if (n)
 		return n;
 	dtt_rotation_seed(&p->tk.rotation, enc_seed, p->tk.topic, p->minute, p->tk.secret_hash);

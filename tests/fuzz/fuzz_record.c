@@ -23,7 +23,7 @@ static void check_open(const uint8_t *data, size_t size)
 	static const uint8_t topic[DTT_TOPIC_BYTES] = {1}, enc_seed[32] = {2};
 	enum dtt_record_check check = DTT_RECORD_OK;
 	struct dtt_record r;
-	int err = dtt_record_open(&r, data, size, enc_seed, topic, 29000000, &check);
+	int err = dtt_record_open(NULL, &r, data, size, enc_seed, topic, 29000000, &check);
 
 	CHECK(err < 0 && check != DTT_RECORD_OK);
 	CHECK(dtt_record_check_name(check) != NULL);
