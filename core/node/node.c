@@ -132,6 +132,26 @@ void dtt_node_free(struct dtt_node *node)
 	dtt_free(node);
 }
 
+/* The DHT's vote moved: take the new addresses and tell the observer. */
+static void public_addr_changed(struct dtt_node *node)
+{
+	static const uint8_t families[2] = {DTT_AF_INET, DTT_AF_INET6};
+
+	node->addr_changes = dtt_dht_public_addr_changes(node->dht);
+	for (int i = 0; i < 2; i++) {
+		struct dtt_addr a, own;
+
+		if (!dtt_dht_public_addr(node->dht, families[i], &a) ||
+		    (node->has_public[i] && dtt_addr_eq(&node->public_addr[i], &a)))
+			continue;
+		node->has_public[i] = true;
+		node->public_addr[i] = a;
+		if (node->addr_observer)
+			node->addr_observer(node->addr_observer_ctx, &a,
+					    dtt_node_own_addr(node, &own) && dtt_addr_eq(&own, &a));
+	}
+}
+
 void dtt_node_on_datagram(struct dtt_node *node, const struct dtt_addr *from, const uint8_t *buf,
 			  size_t len)
 {
@@ -142,6 +162,8 @@ void dtt_node_on_datagram(struct dtt_node *node, const struct dtt_addr *from, co
 	}
 	if (buf[0] == 'd') {
 		dtt_dht_on_datagram(node->dht, from, buf, len);
+		if (dtt_dht_public_addr_changes(node->dht) != node->addr_changes)
+			public_addr_changed(node);
 		return;
 	}
 	if (dtt_links_is_frame(buf, len)) {
@@ -171,6 +193,27 @@ void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr)
 {
 	node->has_announce = true;
 	node->announce = *addr;
+}
+
+bool dtt_node_own_addr(const struct dtt_node *node, struct dtt_addr *out)
+{
+	if (node->has_announce) {
+		*out = node->announce;
+		return true;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (node->has_public[i]) {
+			*out = node->public_addr[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+void dtt_node_set_addr_observer(struct dtt_node *node, dtt_node_addr_cb cb, void *ctx)
+{
+	node->addr_observer = cb;
+	node->addr_observer_ctx = ctx;
 }
 
 /* --- dtt.h --- */
@@ -211,10 +254,7 @@ static bool swarm_own_addr(void *ctx, struct dtt_addr *out)
 {
 	struct dtt_topic *t = ctx;
 
-	if (!t->node->has_announce)
-		return false;
-	*out = t->node->announce;
-	return true;
+	return dtt_node_own_addr(t->node, out);
 }
 
 static bool swarm_peer_addr(void *ctx, const uint8_t peer[32], struct dtt_addr *out)
