@@ -25,7 +25,7 @@
 static const char usage[] =
 	"usage: dtt-node join --topic T [--secret S] [--peer ID@HOST:PORT]... [--port P]\n"
 	"                     [--bind ADDR] [--announce HOST:PORT] [--bootstrap HOST:PORT,...]\n"
-	"                     [--key FILE] [--json]\n"
+	"                     [--key FILE] [--json] [--metrics HOST:PORT]\n"
 	"\n"
 	"Joins the gossip topic T. Each line read from stdin is broadcast to the topic; each\n"
 	"message received is printed on stdout, one per line (a JSON object with --json:\n"
@@ -45,7 +45,9 @@ static const char usage[] =
 	"              to --bind:port when --bind is a specific address. Without either, the\n"
 	"              node publishes the address that 3 DHT nodes agree they see it at (BEP 42\n"
 	"              `ip` in their replies; event \"address\"), and warns if it has none\n"
-	"--bootstrap   DHT nodes (default: the public routers " DTT_PUBLIC_BOOTSTRAP ")\n";
+	"--bootstrap   DHT nodes (default: the public routers " DTT_PUBLIC_BOOTSTRAP ")\n"
+	"--metrics     serve the node's counters in the Prometheus text format on\n"
+	"              http://HOST:PORT/metrics. SIGUSR1 prints them as one JSON line on stderr\n";
 
 struct join_state {
 	struct dtt_loop loop;
@@ -331,12 +333,12 @@ int cli_join(int argc, char **argv)
 		{"bind", required_argument, NULL, 'B'},      {"announce", required_argument, NULL, 'a'},
 		{"bootstrap", required_argument, NULL, 'b'}, {"key", required_argument, NULL, 'k'},
 		{"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"metrics", required_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
 	};
 	static struct join_state js;
 	static struct dtt_gossip_peer peers[PEERS_MAX];
 	const char *topic_name = NULL, *secret = NULL, *bind = "0.0.0.0", *announce = NULL;
-	const char *bootstrap = DTT_PUBLIC_BOOTSTRAP, *key_path = NULL;
+	const char *bootstrap = DTT_PUBLIC_BOOTSTRAP, *key_path = NULL, *metrics = NULL;
 	struct dtt_addr boot[BOOTSTRAP_MAX], bind_addr;
 	struct dtt_node_config cfg;
 	size_t peers_count = 0;
@@ -371,6 +373,7 @@ int cli_join(int argc, char **argv)
 		case 'b': bootstrap = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'j': js.json = true; break;
+		case 'M': metrics = optarg; break;
 		case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
 		default:
 			cli_error("join: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -418,6 +421,10 @@ int cli_join(int argc, char **argv)
 
 		if (memcmp(a.addr, any, a.family == DTT_AF_INET ? 4 : 16) != 0)
 			dtt_node_set_announce(js.loop.node, &a);
+	}
+	if (metrics && (err = dtt_loop_serve_metrics(&js.loop, metrics))) {
+		dtt_loop_deinit(&js.loop);
+		return err == DTT_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 	}
 	dtt_node_set_addr_observer(js.loop.node, on_address, &js);
 	dtt_loop_catch_signals(&stop_flag);

@@ -14,6 +14,8 @@ packages=(
 	python3 python3-libtorrent          # DHT interoperability test against libtorrent
 	iproute2                            # network namespaces for end-to-end tests
 	lintian                             # checks the Debian packages (scripts/deb.sh)
+	libmicrohttpd-dev                   # dtt-node --metrics (Prometheus over HTTP)
+	curl                                # the metrics test scrapes it
 )
 
 sudo=""

@@ -51,7 +51,7 @@ enum dtt_node_drop {
 };
 
 struct dtt_node_stats {
-	uint64_t datagrams_in;
+	uint64_t datagrams_in, bytes_in;
 	uint64_t dropped[DTT_NODE_DROP__COUNT];
 };
 
@@ -72,6 +72,7 @@ struct dtt_node {
 	struct dtt_record_memo own_memo; /* allocated on the first topic, unless shared */
 	struct dtt_record_memo *memo;
 	uint32_t memo_entries;
+	const struct dtt_verify_memo *dht_verify_memo; /* cfg.dht.verify_memo, for stats */
 	struct dtt_topic *topics[DTT_NODE_TOPICS_MAX];
 	dtt_gossip_event_cb gossip_observer; /* events of topics not joined through dtt.h */
 	void *gossip_observer_ctx;

@@ -3,7 +3,8 @@
 # processes and 3 `dtt-node join` processes on loopback, the members bound to 0.0.0.0 (no
 # --bind, no --announce). Each member must learn its address from the DHT's replies (BEP 42
 # `ip`, event "address"), publish it, join the others through the DHT and deliver every line
-# (3 members x 2 others = 6 deliveries). Bounded in time; every process started here is killed
+# (3 members x 2 others = 6 deliveries). A member on a DHT of one node must not take an address
+# from a single vote and must warn that its records carry none. Bounded in time; every process started here is killed
 # and waited for on exit. Exit status: 0 pass, 1 a check failed, 124 out of time.
 set -uo pipefail
 build=${1:?usage: wildcard.sh BUILD_DIR}
@@ -50,6 +51,18 @@ for i in $(seq 0 $((dht_n - 1))); do
 	[ -s "$work/dht$i.out" ] || fail "DHT node $i did not start: $(cat "$work/dht$i.err")"
 done
 log "DHT: $dht_n nodes on 127.0.0.1"
+
+# meanwhile, a lone member on a DHT of one node: one vote is no quorum, so it has no address
+# and must warn once it has published for 5 s
+"$node_bin" dht serve --bind 127.0.0.1 --port $((base + 8)) --bootstrap "" \
+	>"$work/lone_dht.out" 2>"$work/lone_dht.err" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/lone_dht.out" ] && break; sleep 0.05; done
+mkfifo "$work/lone.in"
+"$node_bin" join --topic lone-topic --secret lone-secret --port $((base + 9)) \
+	--bootstrap "127.0.0.1:$((base + 8))" <"$work/lone.in" >"$work/lone.out" 2>"$work/lone.err" &
+pids+=($!)
+exec {lone_fd}>"$work/lone.in"
 
 for m in $(seq 1 $members); do
 	mkfifo "$work/in$m"
@@ -105,4 +118,12 @@ done
 for m in $(seq 1 $members); do
 	grep -q '"what":"no_address"' "$work/m$m.err" && fail "member $m warned that it has no address"
 done
+deadline=$(($(date +%s) + 15))
+until grep -q '"what":"no_address"' "$work/lone.err"; do
+	[ "$(date +%s)" -ge "$deadline" ] && fail "the member without an address did not warn: $(cat "$work/lone.err")"
+	sleep 0.3
+done
+grep -q '"event":"address"' "$work/lone.err" && fail "the lone member learned an address from one vote"
+log "ok   a member with one DHT node (no quorum) warned that it has no address"
+exec {lone_fd}>&-
 log "PASS: $((members * (members - 1))) of $((members * (members - 1))) lines delivered between members bound to 0.0.0.0"
