@@ -3,27 +3,23 @@
 # --metrics on loopback, scraped with curl (Prometheus text format). Counters must move between
 # two scrapes (datagrams in, responses, routing table, records published), a hostile datagram
 # must show up as a drop by reason, and SIGUSR1 must print the same snapshot as one JSON line on
-# stderr without stopping the node. Bounded in time; every process started here is killed and
-# waited for on exit. Exit status: 0 pass, 1 a check failed, 77 skipped (built without
+# stderr without stopping the node. Bounded in time; every process is stopped and reaped on every
+# exit path (tests/lib/procs.sh). Exit status: 0 pass, 1 a check failed, 77 skipped (built without
 # libmicrohttpd), 124 out of time.
 set -uo pipefail
 build=${1:?usage: metrics.sh BUILD_DIR}
 if [ -z "${DTT_METRICS_INNER:-}" ]; then
 	DTT_METRICS_INNER=1 exec timeout --kill-after=10 90 "$0" "$@"
 fi
+. "$(dirname "$0")/../lib/procs.sh"
 node_bin=$(cd "$build" && pwd)/node/dtt-node
 work=$(mktemp -d /tmp/dtt-metrics.XXXXXX)
-pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	dtt_stop_all
 	rm -rf "$work"
 }
 trap cleanup EXIT
+dtt_trap_signals
 fail() { echo "FAIL: $*" >&2; for f in "$work"/*.err; do echo "-- $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 command -v curl >/dev/null || fail "curl is missing (scripts/setup.sh)"
 
@@ -31,8 +27,8 @@ base=$((33000 + ($$ % 400) * 16))
 mport=$((base + 15))
 "$node_bin" dht serve --bind 127.0.0.1 --port "$base" --bootstrap "" \
 	--metrics "127.0.0.1:$mport" >"$work/dht0.out" 2>"$work/dht0.err" &
-pids+=($!)
 dht0=$!
+dtt_track "$dht0"
 for _ in $(seq 100); do [ -s "$work/dht0.out" ] && break; sleep 0.05; done
 if grep -q "built without libmicrohttpd" "$work/dht0.err"; then
 	echo "SKIP: dtt-node built without libmicrohttpd"
@@ -53,14 +49,13 @@ in1=$(value "$work/s1" 'dtt_datagrams_total{protocol="dht",direction="in"}')
 for i in 1 2 3; do
 	"$node_bin" dht serve --bind 127.0.0.1 --port $((base + i)) --bootstrap "127.0.0.1:$base" \
 		>"$work/dht$i.out" 2>"$work/dht$i.err" &
-	pids+=($!)
+	dtt_track $!
 done
 mkfifo "$work/in"
 "$node_bin" join --topic metrics-topic --secret metrics-secret --port $((base + 8)) \
 	--bootstrap "127.0.0.1:$base" --metrics "127.0.0.1:$((mport - 1))" \
 	<"$work/in" >"$work/m.out" 2>"$work/m.err" &
-pids+=($!)
-member=$!
+dtt_track $!
 exec 3>"$work/in"
 # a hostile datagram: half a KRPC dictionary
 printf 'd1:ad2:id20:' >/dev/udp/127.0.0.1/"$base" || fail "cannot send a datagram with bash"

@@ -4,26 +4,23 @@
 # --bind, no --announce). Each member must learn its address from the DHT's replies (BEP 42
 # `ip`, event "address"), publish it, join the others through the DHT and deliver every line
 # (3 members x 2 others = 6 deliveries). A member on a DHT of one node must not take an address
-# from a single vote and must warn that its records carry none. Bounded in time; every process started here is killed
-# and waited for on exit. Exit status: 0 pass, 1 a check failed, 124 out of time.
+# from a single vote and must warn that its records carry none. Bounded in time; every process
+# is stopped and reaped on every exit path (tests/lib/procs.sh).
+# Exit status: 0 pass, 1 a check failed, 124 out of time.
 set -uo pipefail
 build=${1:?usage: wildcard.sh BUILD_DIR}
 if [ -z "${DTT_WILDCARD_INNER:-}" ]; then
 	DTT_WILDCARD_INNER=1 exec timeout --kill-after=10 120 "$0" "$@"
 fi
+. "$(dirname "$0")/../lib/procs.sh"
 node_bin=$(cd "$build" && pwd)/node/dtt-node
 work=$(mktemp -d /tmp/dtt-wildcard.XXXXXX)
-pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-		kill -9 "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	dtt_stop_all
 	[ -n "${DTT_E2E_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
+dtt_trap_signals
 fail() {
 	echo "FAIL: $*" >&2
 	for f in "$work"/m*.err "$work"/m*.out; do echo "-- $f" >&2; tail -20 "$f" >&2; done
@@ -41,7 +38,7 @@ for i in $(seq 0 $((dht_n - 1))); do
 	[ "$i" -gt 0 ] && boot=$seed
 	"$node_bin" dht serve --bind 127.0.0.1 --port $((base + i)) --bootstrap "$boot" \
 		>"$work/dht$i.out" 2>"$work/dht$i.err" &
-	pids+=($!)
+	dtt_track $!
 	if [ "$i" = 0 ]; then
 		for _ in $(seq 100); do [ -s "$work/dht0.out" ] && break; sleep 0.05; done
 	fi
@@ -56,12 +53,12 @@ log "DHT: $dht_n nodes on 127.0.0.1"
 # and must warn once it has published for 5 s
 "$node_bin" dht serve --bind 127.0.0.1 --port $((base + 8)) --bootstrap "" \
 	>"$work/lone_dht.out" 2>"$work/lone_dht.err" &
-pids+=($!)
+dtt_track $!
 for _ in $(seq 100); do [ -s "$work/lone_dht.out" ] && break; sleep 0.05; done
 mkfifo "$work/lone.in"
 "$node_bin" join --topic lone-topic --secret lone-secret --port $((base + 9)) \
 	--bootstrap "127.0.0.1:$((base + 8))" <"$work/lone.in" >"$work/lone.out" 2>"$work/lone.err" &
-pids+=($!)
+dtt_track $!
 exec {lone_fd}>"$work/lone.in"
 
 for m in $(seq 1 $members); do
@@ -69,7 +66,7 @@ for m in $(seq 1 $members); do
 	"$node_bin" join --topic wildcard-topic --secret wildcard-secret --json \
 		--port $((base + 10 + m)) --bootstrap "127.0.0.1:$((base + m % dht_n))" \
 		<"$work/in$m" >"$work/m$m.out" 2>"$work/m$m.err" &
-	pids+=($!)
+	dtt_track $!
 	exec {fd}>"$work/in$m"
 	eval "in_fd_$m=$fd"
 	sleep 1
