@@ -17,13 +17,15 @@
 
 static const char usage[] =
 	"usage: dtt-node dht serve [--port P] [--bind ADDR] [--bootstrap HOST:PORT,...]\n"
+	"                          [--metrics HOST:PORT]\n"
 	"       dtt-node dht get [--bootstrap ...] --pubkey HEX32 --salt HEX [--timeout SECONDS]\n"
 	"       dtt-node dht put [--bootstrap ...] --key HEX32 --salt HEX --seq N --value HEX\n"
 	"                        [--cas N] [--timeout SECONDS]\n"
 	"\n"
 	"serve  runs a DHT node (BEP 5 + BEP 44 storage) until SIGINT/SIGTERM. Prints one JSON\n"
 	"       line {\"id\",\"addr\"} when ready. --port defaults to 6881 (0: any free port),\n"
-	"       --bind to 0.0.0.0.\n"
+	"       --bind to 0.0.0.0. --metrics serves its counters in the Prometheus text format\n"
+	"       on http://HOST:PORT/metrics; SIGUSR1 prints them as one JSON line on stderr.\n"
 	"get    looks up the BEP 44 mutable item (pubkey, salt) and prints one JSON line per\n"
 	"       distinct value found: {\"seq\",\"value\" (hex of the stored byte string),\"from\"}.\n"
 	"       Exit status 0 if a value was found, 1 if not.\n"
@@ -38,6 +40,7 @@ static const char usage[] =
 struct dht_args {
 	const char *bootstrap;
 	const char *bind;
+	const char *metrics;
 	long port;
 	bool has_pubkey, has_key, has_seq, has_cas, has_value, has_salt;
 	uint8_t pubkey[32], key[32];
@@ -74,7 +77,8 @@ static int parse(int argc, char **argv, struct dht_args *a)
 		{"key", required_argument, NULL, 'k'},       {"salt", required_argument, NULL, 's'},
 		{"seq", required_argument, NULL, 'q'},       {"cas", required_argument, NULL, 'c'},
 		{"value", required_argument, NULL, 'v'},     {"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+		{"metrics", required_argument, NULL, 'M'},   {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	uint64_t u;
 	long n;
@@ -86,6 +90,7 @@ static int parse(int argc, char **argv, struct dht_args *a)
 		switch (c) {
 		case 'b': a->bootstrap = optarg; break;
 		case 'B': a->bind = optarg; break;
+		case 'M': a->metrics = optarg; break;
 		case 'p':
 			if (!cli_u64(&u, "--port", optarg) || u > 65535) {
 				cli_error("--port: expected 0..65535");
@@ -208,13 +213,17 @@ static int cmd_serve(struct dht_args *a)
 	const struct dtt_dht_stats *st;
 	struct dtt_loop l;
 	char s[DTT_ADDR_STR_MAX];
-	int n, rc;
+	int n, rc, err;
 
 	if (a->port < 0)
 		a->port = 6881;
 	rc = start(&l, a, false, boot, &n, serve_bootstrapped, NULL);
 	if (rc)
 		return rc;
+	if (a->metrics && (err = dtt_loop_serve_metrics(&l, a->metrics))) {
+		dtt_loop_deinit(&l);
+		return err == DTT_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
 	printf("{\"id\":\"");
 	cli_print_hex(stdout, dtt_dht_id(dtt_node_dht(l.node)), 20);
 	printf("\",\"addr\":\"%s\"}\n", dtt_addr_str(&l.local, s));
@@ -313,6 +322,10 @@ static int run_op(struct dht_args *a, bool is_put)
 	size_t v_len = 0;
 	int n, rc;
 
+	if (a->metrics) {
+		cli_error("dht %s: --metrics is for serve (and join)", is_put ? "put" : "get");
+		return CLI_EXIT_USAGE;
+	}
 	if (is_put) {
 		if (!a->has_key || !a->has_salt || !a->has_seq || !a->has_value) {
 			cli_error("dht put: --key, --salt, --seq and --value are required");

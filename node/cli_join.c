@@ -25,7 +25,7 @@
 static const char usage[] =
 	"usage: dtt-node join --topic T [--secret S] [--peer ID@HOST:PORT]... [--port P]\n"
 	"                     [--bind ADDR] [--announce HOST:PORT] [--bootstrap HOST:PORT,...]\n"
-	"                     [--key FILE] [--json]\n"
+	"                     [--key FILE] [--json] [--metrics HOST:PORT]\n"
 	"\n"
 	"Joins the gossip topic T. Each line read from stdin is broadcast to the topic; each\n"
 	"message received is printed on stdout, one per line (a JSON object with --json:\n"
@@ -42,8 +42,12 @@ static const char usage[] =
 	"--port        UDP port for the DHT and gossip (default 0: any free port)\n"
 	"--bind        local address (default 0.0.0.0)\n"
 	"--announce    the address others reach this node at, published in its records; defaults\n"
-	"              to --bind:port when --bind is a specific address\n"
-	"--bootstrap   DHT nodes (default: the public routers " DTT_PUBLIC_BOOTSTRAP ")\n";
+	"              to --bind:port when --bind is a specific address. Without either, the\n"
+	"              node publishes the address that 3 DHT nodes agree they see it at (BEP 42\n"
+	"              `ip` in their replies; event \"address\"), and warns if it has none\n"
+	"--bootstrap   DHT nodes (default: the public routers " DTT_PUBLIC_BOOTSTRAP ")\n"
+	"--metrics     serve the node's counters in the Prometheus text format on\n"
+	"              http://HOST:PORT/metrics. SIGUSR1 prints them as one JSON line on stderr\n";
 
 struct join_state {
 	struct dtt_loop loop;
@@ -55,7 +59,12 @@ struct join_state {
 	char line[LINE_MAX_BYTES + 1];
 	size_t line_len;
 	bool line_overflow;
+	uint64_t first_publish_ms; /* when the first record without an address went out, or 0 */
+	bool warned_no_addr;
 };
+
+/* How long a member may publish records that carry no address before it says so. */
+#define NO_ADDR_WARN_MS 5000
 
 static volatile sig_atomic_t stop_flag;
 
@@ -130,11 +139,15 @@ static void on_message(void *ctx, const uint8_t *content, size_t len, const uint
 
 static void on_tracker(void *ctx, enum dtt_tracker_event ev, long arg)
 {
+	struct join_state *js = ctx;
+	struct dtt_addr own;
 	char extra[48];
 
-	(void)ctx;
 	if (ev == DTT_TRACKER_EV_DHT_GET || ev == DTT_TRACKER_EV_DHT_PUT)
 		return;
+	if (ev == DTT_TRACKER_EV_PUBLISHED && !js->first_publish_ms &&
+	    !dtt_node_own_addr(js->loop.node, &own))
+		js->first_publish_ms = dtt_env_now_ms(&js->loop.pe.env);
 	snprintf(extra, sizeof(extra), "\"arg\":%ld", arg);
 	event_line(dtt_tracker_event_name(ev), NULL, extra);
 }
@@ -146,6 +159,37 @@ static const struct dtt_topic_callbacks topic_cb = {
 	.message = on_message,
 	.tracker = on_tracker,
 };
+
+/* The public address voted from the DHT's replies (BEP 42 `ip`). */
+static void on_address(void *ctx, const struct dtt_addr *addr, bool published)
+{
+	char extra[DTT_ADDR_STR_MAX + 80], s[DTT_ADDR_STR_MAX];
+
+	(void)ctx;
+	snprintf(extra, sizeof(extra), "\"addr\":\"%s\",\"family\":\"%s\",\"published\":%s",
+		 dtt_addr_str(addr, s), addr->family == DTT_AF_INET ? "ipv4" : "ipv6",
+		 published ? "true" : "false");
+	event_line("address", NULL, extra);
+}
+
+/* Records that carry no address let nobody join this member: say so, once. */
+static void check_no_addr(struct join_state *js)
+{
+	struct dtt_addr own;
+
+	if (js->warned_no_addr || !js->first_publish_ms ||
+	    dtt_env_now_ms(&js->loop.pe.env) - js->first_publish_ms < NO_ADDR_WARN_MS)
+		return;
+	if (dtt_node_own_addr(js->loop.node, &own)) {
+		js->first_publish_ms = 0;
+		return;
+	}
+	js->warned_no_addr = true;
+	event_line("warning", NULL,
+		   "\"what\":\"no_address\",\"message\":\"publishing records without an address "
+		   "for 5 s: the DHT replies have not agreed on this member's public address yet, "
+		   "and other members cannot reach it; give --announce HOST:PORT\"");
+}
 
 /* The tracker starts once the DHT knows some nodes: its first read then reaches the slot
  * (a read on an empty routing table would find nothing and publish over the others). */
@@ -289,12 +333,12 @@ int cli_join(int argc, char **argv)
 		{"bind", required_argument, NULL, 'B'},      {"announce", required_argument, NULL, 'a'},
 		{"bootstrap", required_argument, NULL, 'b'}, {"key", required_argument, NULL, 'k'},
 		{"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"metrics", required_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
 	};
 	static struct join_state js;
 	static struct dtt_gossip_peer peers[PEERS_MAX];
 	const char *topic_name = NULL, *secret = NULL, *bind = "0.0.0.0", *announce = NULL;
-	const char *bootstrap = DTT_PUBLIC_BOOTSTRAP, *key_path = NULL;
+	const char *bootstrap = DTT_PUBLIC_BOOTSTRAP, *key_path = NULL, *metrics = NULL;
 	struct dtt_addr boot[BOOTSTRAP_MAX], bind_addr;
 	struct dtt_node_config cfg;
 	size_t peers_count = 0;
@@ -329,6 +373,7 @@ int cli_join(int argc, char **argv)
 		case 'b': bootstrap = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'j': js.json = true; break;
+		case 'M': metrics = optarg; break;
 		case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
 		default:
 			cli_error("join: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -377,6 +422,11 @@ int cli_join(int argc, char **argv)
 		if (memcmp(a.addr, any, a.family == DTT_AF_INET ? 4 : 16) != 0)
 			dtt_node_set_announce(js.loop.node, &a);
 	}
+	if (metrics && (err = dtt_loop_serve_metrics(&js.loop, metrics))) {
+		dtt_loop_deinit(&js.loop);
+		return err == DTT_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+	}
+	dtt_node_set_addr_observer(js.loop.node, on_address, &js);
 	dtt_loop_catch_signals(&stop_flag);
 	dtt_topic_hash(js.topic_id, topic_name, strlen(topic_name));
 	{
@@ -413,9 +463,11 @@ int cli_join(int argc, char **argv)
 		goto out;
 	}
 	dtt_loop_watch_input(&js.loop, STDIN_FILENO, on_stdin, &js);
-	while (!stop_flag && !js.eof)
+	while (!stop_flag && !js.eof) {
 		dtt_loop_run(&js.loop, &stop_flag, NULL, NULL,
 			     dtt_env_now_ms(&js.loop.pe.env) + 1000);
+		check_no_addr(&js);
+	}
 	if (js.eof && !stop_flag) {
 		/* let the last broadcasts go out before leaving */
 		dtt_loop_run(&js.loop, &stop_flag, NULL, NULL, dtt_env_now_ms(&js.loop.pe.env) + 500);

@@ -11,8 +11,12 @@
 #include <netinet/in.h>
 
 #include "err.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t *signal_flag;
+static volatile sig_atomic_t stats_flag; /* SIGUSR1 */
+
+#define METRICS_FDS_MAX 32 /* HTTP connections (16) and the listening socket, with room */
 
 static void loop_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -29,8 +33,9 @@ static void loop_error(const char *fmt, ...)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (signal_flag)
+	if (sig == SIGUSR1)
+		stats_flag = 1;
+	else if (signal_flag)
 		*signal_flag = 1;
 }
 
@@ -44,7 +49,31 @@ void dtt_loop_catch_signals(volatile sig_atomic_t *flag)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void dtt_loop_print_stats(struct dtt_loop *l)
+{
+	static struct dtt_stats st; /* a few KB: not on the stack of every caller */
+
+	dtt_node_stats(l->node, &st);
+	fputs("{\"event\":\"stats\",", stderr);
+	dtt_metrics_write(stderr, &st, DTT_METRICS_JSON);
+	fputs("}\n", stderr);
+	fflush(stderr);
+}
+
+int dtt_loop_serve_metrics(struct dtt_loop *l, const char *hostport)
+{
+	struct dtt_addr a;
+
+	if (dtt_posix_resolve(&a, hostport)) {
+		loop_error("--metrics: expected HOST:PORT, got '%s'", hostport);
+		return DTT_ERR_INVALID;
+	}
+	l->metrics = dtt_metrics_server_start(&a, l->node);
+	return l->metrics ? 0 : DTT_ERR_STATE;
 }
 
 int dtt_loop_init(struct dtt_loop *l, const struct dtt_addr *bind_addr,
@@ -77,6 +106,8 @@ int dtt_loop_init(struct dtt_loop *l, const struct dtt_addr *bind_addr,
 
 void dtt_loop_deinit(struct dtt_loop *l)
 {
+	dtt_metrics_server_stop(l->metrics);
+	l->metrics = NULL;
 	dtt_node_free(l->node);
 	l->node = NULL;
 	dtt_posix_env_deinit(&l->pe);
@@ -120,10 +151,15 @@ int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(v
 
 	while (!(stop && *stop)) {
 		uint64_t now = dtt_env_now_ms(env), next = dtt_node_next_deadline_ms(l->node);
-		struct pollfd pfd[2] = {{.fd = l->pe.fd, .events = POLLIN},
-					{.fd = l->input_fd, .events = POLLIN}};
+		struct pollfd pfd[2 + METRICS_FDS_MAX] = {{.fd = l->pe.fd, .events = POLLIN},
+							  {.fd = l->input_fd, .events = POLLIN}};
+		size_t nfds = 2, mfds = 0;
 		int timeout;
 
+		if (stats_flag) {
+			stats_flag = 0;
+			dtt_loop_print_stats(l);
+		}
 		if (done && done(ctx))
 			return 0;
 		if (now >= deadline_ms)
@@ -136,12 +172,19 @@ int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(v
 			timeout = 1000; /* wake up now and then to notice signals on any libc */
 		else
 			timeout = (int)(next - now);
-		if (poll(pfd, l->input_fd >= 0 ? 2 : 1, timeout) > 0) {
+		if (l->input_fd < 0)
+			pfd[1].fd = -1; /* poll ignores it */
+		if (l->metrics)
+			mfds = dtt_metrics_server_pollfds(l->metrics, pfd + nfds, METRICS_FDS_MAX,
+							  &timeout);
+		if (poll(pfd, nfds + mfds, timeout) > 0) {
 			if (pfd[0].revents & (POLLIN | POLLERR))
 				drain(l);
 			if (l->input_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 				l->on_input(l->input_ctx);
 		}
+		if (l->metrics)
+			dtt_metrics_server_run(l->metrics); /* also its timeouts when nothing was ready */
 		if (dtt_env_now_ms(env) >= dtt_node_next_deadline_ms(l->node))
 			dtt_node_on_deadline(l->node);
 	}

@@ -11,6 +11,8 @@
 #include "node.h"
 #include "posix_env.h"
 
+struct dtt_metrics_server;
+
 struct dtt_loop {
 	struct dtt_posix_env pe;
 	struct dtt_node *node;
@@ -18,6 +20,7 @@ struct dtt_loop {
 	int input_fd;          /* an extra descriptor to watch (stdin), or -1 */
 	void (*on_input)(void *ctx);
 	void *input_ctx;
+	struct dtt_metrics_server *metrics; /* --metrics HOST:PORT, or NULL */
 };
 
 /* Binds the UDP socket and creates the node. seed NULL for real randomness. Prints its own
@@ -36,8 +39,16 @@ int dtt_loop_run(struct dtt_loop *l, volatile sig_atomic_t *stop, bool (*done)(v
  * fd -1 stops watching. */
 void dtt_loop_watch_input(struct dtt_loop *l, int fd, void (*on_input)(void *ctx), void *ctx);
 
-/* SIGINT and SIGTERM set *flag (and nothing else). */
+/* SIGINT and SIGTERM set *flag (and nothing else). SIGUSR1 makes the running loop print the
+ * node's metrics as one JSON line on stderr ({"event":"stats",...}, metrics.h). */
 void dtt_loop_catch_signals(volatile sig_atomic_t *flag);
+
+/* Serves the node's metrics over HTTP on hostport (metrics.h) while the loop runs. Prints
+ * its own errors; 0 or a negative DTT_ERR_*. */
+int dtt_loop_serve_metrics(struct dtt_loop *l, const char *hostport);
+
+/* Prints the node's metrics as one JSON line on stderr. */
+void dtt_loop_print_stats(struct dtt_loop *l);
 
 /* Parses "host:port,host:port" (names resolved, IPv4). Returns the count, or -1 after
  * printing which entry is bad. */

@@ -16,6 +16,8 @@ packages=(
 	lintian                             # checks the Debian packages (scripts/deb.sh)
 	parallel                            # dtt-sim sweep runs its runs through GNU parallel
 	slurmctld slurmd slurm-client munge # the Slurm job-array test (a one-node cluster)
+	libmicrohttpd-dev                   # dtt-node --metrics (Prometheus over HTTP)
+	curl                                # the metrics test scrapes it
 )
 
 sudo=""

@@ -1141,11 +1141,13 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		goto fail;
 	}
 	s->cfg.memo_entries = 1; /* DHT nodes join no topic: their record memo stays unused */
+	s->cfg.dht.vote_addr = false; /* nor publish an address: no votes to keep */
 	/* Members: DHT clients (BEP 43) unless members_are: server, and one record memo for all
 	 * (opening a record is a pure function of its inputs: DESIGN.md, "Cost model"). */
 	s->mcfg = s->cfg;
 	s->mcfg.memo_entries = 0;
 	s->mcfg.dht.read_only = !sc->dht.members_are_servers;
+	s->mcfg.dht.vote_addr = true; /* they learn their address from the replies' `ip` */
 	if (sc->members) {
 		rc = dtt_record_memo_init(&s->rmemo, DTT_RECORD_MEMO_DEFAULT * 16);
 		if (rc)

@@ -581,10 +581,8 @@ void sim_member_started(struct dtt_sim *s, struct simnode *sn)
 {
 	struct member *m = &s->members[sn->member];
 	struct simtopic *t = &s->topics[m->topic];
-	struct dtt_addr self;
-
-	sim_node_addr(sn->index, &self);
-	dtt_node_set_announce(sn->node, &self);
+	/* no announce: like dtt-node join on a wildcard address, the member publishes the
+	 * address its DHT replies vote (BEP 42 `ip`, core/dht/addr_vote.h) */
 	if (!m->has_id) { /* the same identity comes back on every rejoin */
 		memcpy(m->id, dtt_node_id(sn->node), DTT_PEER_ID_BYTES);
 		m->has_id = true;

@@ -1976,10 +1976,118 @@ static void test_dht_allocation_failures_leak_nothing_and_keep_callbacks_exact(v
 		alloc_failure_run(n);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * BEP 42 `ip`: the public address voted from replies
+ * ------------------------------------------------------------------------------------ */
+
+/* Like make_contact, but the reply to our ping says where it saw us from (seen, or none). */
+static void contact_says(struct one *o, const struct dtt_addr *a, const uint8_t id[20],
+			 const struct dtt_addr *seen)
+{
+	struct dtt_krpc_msg m;
+	struct dtt_krpc_hdr h = {0};
+	uint8_t buf[256];
+	struct dtt_wbuf w;
+
+	fake_env_clear_sent(&o->fe);
+	send_ping(o, a, id);
+	assert_int_equal(o->fe.sent_count, 2);
+	sent_msg(o, 1, &m);
+	h.t = m.t;
+	h.t_len = m.t_len;
+	h.ip = seen;
+	ENCODE(w, buf, dtt_krpc_encode_reply(&w, &h, id));
+	feed(o, a, buf, w.len);
+	fake_env_clear_sent(&o->fe);
+}
+
+static void test_dht_public_addr_needs_three_responders(void **state)
+{
+	struct dtt_addr a, me, other, got;
+	struct one o;
+	uint8_t id[20];
+
+	(void)state;
+	one_init(&o, 41);
+	addr_of(&me, 200, 7000);
+	addr_of(&other, 201, 7000);
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	assert_null(dtt_dht_addr_vote(o.dht));
+	for (uint8_t i = 1; i <= 2; i++) {
+		addr_of(&a, i, 6881);
+		id_of(id, (uint8_t)(i << 4 | i));
+		contact_says(&o, &a, id, &me);
+	}
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	assert_int_equal(dtt_dht_public_addr_changes(o.dht), 0);
+	/* a query carrying `ip` is no vote: only replies to our own queries count */
+	{
+		uint8_t buf[256];
+		struct dtt_wbuf w;
+		struct dtt_krpc_hdr h = hdr_aa;
+
+		h.ip = &me;
+		addr_of(&a, 9, 6881);
+		id_of(id, 9);
+		ENCODE(w, buf, dtt_krpc_encode_ping(&w, &h, id));
+		feed(&o, &a, buf, w.len);
+		fake_env_clear_sent(&o.fe);
+	}
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	/* a reply without `ip` is no vote either */
+	addr_of(&a, 10, 6881);
+	id_of(id, 10);
+	contact_says(&o, &a, id, NULL);
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	addr_of(&a, 3, 6881);
+	id_of(id, 3);
+	contact_says(&o, &a, id, &me);
+	assert_true(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	assert_true(dtt_addr_eq(&got, &me));
+	assert_int_equal(dtt_dht_public_addr_changes(o.dht), 1);
+	assert_int_equal(dtt_dht_stats(o.dht)->ip_votes, 3);
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET6, &got));
+	/* the address moves once more fresh responders say so than still hold the old one */
+	for (uint8_t i = 11; i <= 14; i++) {
+		addr_of(&a, i, 6881);
+		id_of(id, (uint8_t)(i << 4 | i));
+		contact_says(&o, &a, id, &other);
+		assert_true(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+		assert_true(dtt_addr_eq(&got, i < 14 ? &me : &other));
+	}
+	assert_int_equal(dtt_dht_public_addr_changes(o.dht), 2);
+	one_free(&o);
+}
+
+static void test_dht_public_addr_off_keeps_no_votes(void **state)
+{
+	struct dtt_dht_config cfg;
+	struct dtt_addr a, me, got;
+	struct one o;
+	uint8_t id[20];
+
+	(void)state;
+	dtt_dht_config_init(&cfg);
+	cfg.vote_addr = false;
+	one_init_cfg(&o, 42, &cfg);
+	addr_of(&me, 200, 7000);
+	for (uint8_t i = 1; i <= 4; i++) {
+		addr_of(&a, i, 6881);
+		id_of(id, (uint8_t)(i << 4 | i));
+		contact_says(&o, &a, id, &me);
+	}
+	assert_false(dtt_dht_public_addr(o.dht, DTT_AF_INET, &got));
+	assert_null(dtt_dht_addr_vote(o.dht));
+	assert_int_equal(dtt_dht_stats(o.dht)->ip_votes, 0);
+	one_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dht_answers_ping_with_its_id_and_the_requester_ip),
+	    cmocka_unit_test(test_dht_public_addr_needs_three_responders),
+	    cmocka_unit_test(test_dht_public_addr_off_keeps_no_votes),
 	    cmocka_unit_test(test_dht_find_node_returns_closest_compact_nodes),
 	    cmocka_unit_test(test_dht_query_missing_arguments_gets_203),
 	    cmocka_unit_test(test_dht_unknown_method_gets_204),

@@ -96,6 +96,7 @@ void dtt_dht_config_init(struct dtt_dht_config *cfg)
 	cfg->peer_lifetime_ms = DTT_DHT_PEER_LIFETIME_MS;
 	cfg->token_rotate_ms = DTT_DHT_TOKEN_ROTATE_MS;
 	cfg->thin_refresh_ms = DTT_DHT_THIN_REFRESH_MS;
+	cfg->vote_addr = true;
 	dtt_rt_config_init(&cfg->rt);
 	dtt_store_config_init(&cfg->store);
 }
@@ -195,6 +196,7 @@ void dtt_dht_free(struct dtt_dht *dht)
 	dtt_store_deinit(&dht->store);
 	dtt_token_deinit(&dht->token);
 	dtt_rt_deinit(&dht->rt);
+	dtt_free(dht->addr_vote);
 	dtt_free(dht);
 }
 
@@ -222,6 +224,21 @@ const struct dtt_env *dtt_dht_env(const struct dtt_dht *dht)
 const struct dtt_dht_stats *dtt_dht_stats(const struct dtt_dht *dht)
 {
 	return &dht->stats;
+}
+
+bool dtt_dht_public_addr(const struct dtt_dht *dht, uint8_t family, struct dtt_addr *out)
+{
+	return dht->addr_vote && dtt_addr_vote_get(dht->addr_vote, family, out);
+}
+
+uint64_t dtt_dht_public_addr_changes(const struct dtt_dht *dht)
+{
+	return dht->addr_vote ? dht->addr_vote->changes : 0;
+}
+
+const struct dtt_addr_vote *dtt_dht_addr_vote(const struct dtt_dht *dht)
+{
+	return dht->addr_vote;
 }
 
 size_t dtt_dht_node_count(const struct dtt_dht *dht)
@@ -959,6 +976,18 @@ static void on_query(struct dtt_dht *dht, const struct dtt_addr *from, const str
 
 /* ---- replies to our queries ---- */
 
+static void vote_addr(struct dtt_dht *dht, const struct dtt_addr *from, const struct dtt_addr *ip)
+{
+	if (!dht->addr_vote) {
+		dht->addr_vote = dtt_alloc(sizeof(*dht->addr_vote));
+		if (!dht->addr_vote)
+			return; /* this vote is lost; the next reply tries again */
+		dtt_addr_vote_init(dht->addr_vote);
+	}
+	dht->stats.ip_votes++;
+	dtt_addr_vote_cast(dht->addr_vote, from, ip);
+}
+
 static void on_response(struct dtt_dht *dht, const struct dtt_addr *from,
 			const struct dtt_krpc_msg *m)
 {
@@ -995,6 +1024,9 @@ static void on_response(struct dtt_dht *dht, const struct dtt_addr *from,
 	if ((r.flags & RPC_F_ID) && memcmp(r.id, m->id, DTT_DHT_ID_BYTES) != 0)
 		rt_failed(dht, r.id, &r.addr);
 	rt_heard(dht, m->id, from, true);
+	/* BEP 42: a reply to our own query says where we are seen from */
+	if ((m->has & DTT_KRPC_HAS_IP) && dht->cfg.vote_addr)
+		vote_addr(dht, from, &m->ip);
 	if (r.op)
 		dtt_dht_op_on_reply(dht, &r, from, m);
 }

@@ -1,5 +1,5 @@
 /* dht.h - the mainline DHT node and client (BEP 5, BEP 43 read-only, BEP 44 mutable items,
- * BEP 42 `ip` in replies) on the env seam (spec/DHT.md).
+ * BEP 42 `ip` in replies, sent and voted on) on the env seam (spec/DHT.md).
  *
  * One struct dtt_dht is one DHT node: it answers queries (unless read-only), keeps a routing
  * table (rt.h), hands out write tokens (token.h), stores BEP 44 items (store.h) and announced
@@ -34,6 +34,7 @@
 #ifndef DTT_DHT_DHT_H
 #define DTT_DHT_DHT_H
 
+#include "addr_vote.h"
 #include "env.h"
 #include "krpc.h"
 #include "rt.h"
@@ -78,6 +79,9 @@ struct dtt_dht_config {
 	uint64_t token_rotate_ms;   /* write-token secret rotation (0: 5 min) */
 	uint32_t thin_refresh_ms;   /* while the table holds fewer than k contacts, look up our
 				     * own id this often (0: only the 15 min bucket refresh) */
+	bool vote_addr;		    /* learn our public address from the replies' BEP 42 `ip`
+				     * (addr_vote.h; default true; < 2 KB once the first
+				     * vote arrives) */
 	struct dtt_rt_config rt;    /* routing table (its k is independent of the lookup k) */
 	struct dtt_store_config store; /* BEP 44 items: lifetime, bound, equal-seq policy, rate */
 	/* Borrowed, optional (default NULL: verify every signature): a memo of BEP 44 signature
@@ -136,6 +140,7 @@ struct dtt_dht_stats {
 	uint64_t announces_accepted;
 	uint64_t lookups_started, lookups_finished; /* every operation, refreshes included */
 	uint64_t values_delivered;		    /* distinct verified values to value_cb */
+	uint64_t ip_votes; /* matched replies that carried BEP 42 `ip` (addr_vote.h) */
 };
 
 struct dtt_dht;
@@ -250,6 +255,15 @@ const char *dtt_dht_drop_name(int reason);
 const char *dtt_dht_code_name(int code_index);
 /* The index of a KRPC error code (DTT_DHT_CODE_OTHER for unknown codes). */
 enum dtt_dht_code dtt_dht_code_index(int64_t krpc_code);
+
+/* Our public address of a family (DTT_AF_INET or DTT_AF_INET6) as the replies to our
+ * queries voted it (BEP 42 `ip`, addr_vote.h): true and *out once a quorum agrees. */
+bool dtt_dht_public_addr(const struct dtt_dht *dht, uint8_t family, struct dtt_addr *out);
+/* How many times a public address appeared or changed (both families): a caller notices a
+ * change by comparing this with the value it saw last. */
+uint64_t dtt_dht_public_addr_changes(const struct dtt_dht *dht);
+/* The votes themselves, for inspection (stats, tests); NULL before the first vote. */
+const struct dtt_addr_vote *dtt_dht_addr_vote(const struct dtt_dht *dht);
 
 /* Contacts in the routing table (any state). */
 size_t dtt_dht_node_count(const struct dtt_dht *dht);

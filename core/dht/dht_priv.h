@@ -4,6 +4,7 @@
 #ifndef DTT_DHT_DHT_PRIV_H
 #define DTT_DHT_DHT_PRIV_H
 
+#include "addr_vote.h"
 #include "dht.h"
 #include "token.h"
 
@@ -65,6 +66,8 @@ struct dtt_dht {
 
 	struct dtt_timer rpc_timer, refresh_timer, token_timer, expiry_timer;
 	struct dtt_dht_stats stats;
+	/* our public address from the replies' `ip`: allocated on the first vote (cfg.vote_addr) */
+	struct dtt_addr_vote *addr_vote;
 	/* the addresses of the last bootstrap: asked again while the table stays empty */
 	struct dtt_addr seeds[DTT_DHT_BOOTSTRAP_MAX];
 	size_t seeds_count;

@@ -884,6 +884,16 @@ size_t dtt_gossip_neighbors(const struct dtt_gossip *g, const uint8_t topic[DTT_
 	return n;
 }
 
+size_t dtt_gossip_topics(const struct dtt_gossip *g, uint8_t (*out)[DTT_GOSSIP_TOPIC_BYTES],
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (; n < g->topic_count && n < max; n++)
+		memcpy(out[n], g->topics[n]->id, DTT_GOSSIP_TOPIC_BYTES);
+	return n;
+}
+
 size_t dtt_gossip_passive(const struct dtt_gossip *g, const uint8_t topic[DTT_GOSSIP_TOPIC_BYTES],
 			  struct dtt_gossip_peer *out, size_t max)
 {

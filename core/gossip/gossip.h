@@ -206,6 +206,9 @@ bool dtt_gossip_is_joined(const struct dtt_gossip *g, const uint8_t topic[DTT_GO
 /* Copies up to max neighbour ids (active view order) into out; returns how many. */
 size_t dtt_gossip_neighbors(const struct dtt_gossip *g, const uint8_t topic[DTT_GOSSIP_TOPIC_BYTES],
 			    uint8_t (*out)[DTT_GOSSIP_PEER_BYTES], size_t max);
+/* The topics joined (any way), in join order, into out; returns the count (<= max). */
+size_t dtt_gossip_topics(const struct dtt_gossip *g, uint8_t (*out)[DTT_GOSSIP_TOPIC_BYTES],
+			 size_t max);
 /* Copies up to max passive-view entries into out; returns how many. */
 size_t dtt_gossip_passive(const struct dtt_gossip *g, const uint8_t topic[DTT_GOSSIP_TOPIC_BYTES],
 			  struct dtt_gossip_peer *out, size_t max);

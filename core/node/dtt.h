@@ -83,4 +83,46 @@ const struct dtt_tracker_stats *dtt_topic_tracker_stats(const struct dtt_topic *
  * callback fires from here on. */
 void dtt_topic_leave(struct dtt_topic *t);
 
+/* --- operator metrics: one snapshot of every counter of a node --- */
+
+#define DTT_STATS_TOPICS_MAX 32
+
+struct dtt_stats_topic {
+	uint8_t id[DTT_TOPIC_ID_BYTES];
+	bool joined;	  /* it has a neighbour */
+	size_t neighbors; /* active view */
+	size_t passive;	  /* passive view */
+	bool has_tracker; /* joined through dtt_subscribe_and_join (DHT discovery) */
+	struct dtt_tracker_stats tracker; /* records published, skipped (cap), failed, gets */
+};
+
+struct dtt_stats {
+	uint64_t datagrams_in, bytes_in; /* every datagram handed to dtt_node_on_datagram */
+	/* by protocol: dht.datagrams_in/out, bytes_in/out (KRPC) and links.* (gossip links) */
+	uint64_t node_dropped[DTT_NODE_DROP__COUNT]; /* neither protocol (dtt_node_drop_name) */
+	struct dtt_dht_stats dht;     /* drops by reason: dht.dropped (dtt_dht_drop_name) */
+	struct dtt_links_stats links; /* handshakes, sessions; links.dropped (dtt_links_drop_name) */
+	struct dtt_gossip_stats gossip; /* gossip.dropped (dtt_gossip_drop_name) */
+	size_t dht_nodes;		/* routing-table contacts */
+	size_t dht_rpcs, dht_ops;	/* outstanding RPCs, operations running */
+	size_t dht_items;		/* BEP 44 items stored */
+	uint64_t addr_votes;		/* votes held now (both families) */
+	bool has_public[2];		/* [0] IPv4, [1] IPv6: voted from the DHT's replies */
+	struct dtt_addr public_addr[2];
+	bool has_own;			/* the address the records carry (dtt_node_own_addr) */
+	struct dtt_addr own_addr;
+	bool record_memo;		/* the node has a record memo (it joined a topic) */
+	uint64_t record_memo_hits, record_memo_misses;
+	bool verify_memo;		/* a BEP 44 signature memo is configured */
+	uint64_t verify_memo_checks, verify_memo_hits;
+	size_t topics_count;		/* gossip topics, up to DTT_STATS_TOPICS_MAX */
+	struct dtt_stats_topic topics[DTT_STATS_TOPICS_MAX];
+};
+
+/* Fills out with the node's counters now. Cheap (no allocation, a few KB copied): fit for
+ * every scrape. */
+void dtt_node_stats(const struct dtt_node *node, struct dtt_stats *out);
+/* "empty", "unknown": the reasons of dtt_stats.node_dropped. */
+const char *dtt_node_drop_name(int reason);
+
 #endif

@@ -7,6 +7,8 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "store.h"
+#include "verify_memo.h"
 #include "dtt.h"
 #include "err.h"
 
@@ -94,6 +96,7 @@ struct dtt_node *dtt_node_new(const struct dtt_env *env, const struct dtt_node_c
 	 * (most of a simulation) never needs one */
 	node->memo = cfg->shared_memo;
 	node->memo_entries = cfg->memo_entries;
+	node->dht_verify_memo = cfg->dht.verify_memo;
 	node->dht = dtt_dht_new(env, &node->timers, &cfg->dht);
 	if (!node->dht)
 		goto err_free;
@@ -133,16 +136,39 @@ void dtt_node_free(struct dtt_node *node)
 	dtt_free(node);
 }
 
+/* The DHT's vote moved: take the new addresses and tell the observer. */
+static void public_addr_changed(struct dtt_node *node)
+{
+	static const uint8_t families[2] = {DTT_AF_INET, DTT_AF_INET6};
+
+	node->addr_changes = dtt_dht_public_addr_changes(node->dht);
+	for (int i = 0; i < 2; i++) {
+		struct dtt_addr a, own;
+
+		if (!dtt_dht_public_addr(node->dht, families[i], &a) ||
+		    (node->has_public[i] && dtt_addr_eq(&node->public_addr[i], &a)))
+			continue;
+		node->has_public[i] = true;
+		node->public_addr[i] = a;
+		if (node->addr_observer)
+			node->addr_observer(node->addr_observer_ctx, &a,
+					    dtt_node_own_addr(node, &own) && dtt_addr_eq(&own, &a));
+	}
+}
+
 void dtt_node_on_datagram(struct dtt_node *node, const struct dtt_addr *from, const uint8_t *buf,
 			  size_t len)
 {
 	node->stats.datagrams_in++;
+	node->stats.bytes_in += len;
 	if (len == 0) {
 		node->stats.dropped[DTT_NODE_DROP_EMPTY]++;
 		return;
 	}
 	if (buf[0] == 'd') {
 		dtt_dht_on_datagram(node->dht, from, buf, len);
+		if (dtt_dht_public_addr_changes(node->dht) != node->addr_changes)
+			public_addr_changed(node);
 		return;
 	}
 	if (dtt_links_is_frame(buf, len)) {
@@ -172,6 +198,27 @@ void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr)
 {
 	node->has_announce = true;
 	node->announce = *addr;
+}
+
+bool dtt_node_own_addr(const struct dtt_node *node, struct dtt_addr *out)
+{
+	if (node->has_announce) {
+		*out = node->announce;
+		return true;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (node->has_public[i]) {
+			*out = node->public_addr[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+void dtt_node_set_addr_observer(struct dtt_node *node, dtt_node_addr_cb cb, void *ctx)
+{
+	node->addr_observer = cb;
+	node->addr_observer_ctx = ctx;
 }
 
 /* --- dtt.h --- */
@@ -212,10 +259,7 @@ static bool swarm_own_addr(void *ctx, struct dtt_addr *out)
 {
 	struct dtt_topic *t = ctx;
 
-	if (!t->node->has_announce)
-		return false;
-	*out = t->node->announce;
-	return true;
+	return dtt_node_own_addr(t->node, out);
 }
 
 static bool swarm_peer_addr(void *ctx, const uint8_t peer[32], struct dtt_addr *out)
@@ -345,4 +389,79 @@ void dtt_topic_leave(struct dtt_topic *t)
 			node->topics[i] = NULL;
 	dtt_gossip_leave(node->gossip, t->id);
 	topic_free(t);
+}
+
+/* --- operator metrics --- */
+
+const char *dtt_node_drop_name(int reason)
+{
+	switch (reason) {
+	case DTT_NODE_DROP_EMPTY: return "empty";
+	case DTT_NODE_DROP_UNKNOWN: return "unknown";
+	default: return "?";
+	}
+}
+
+static const struct dtt_topic *find_topic_const(const struct dtt_node *node, const uint8_t id[32])
+{
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
+		if (node->topics[i] && memcmp(node->topics[i]->id, id, 32) == 0)
+			return node->topics[i];
+	return NULL;
+}
+
+void dtt_node_stats(const struct dtt_node *node, struct dtt_stats *out)
+{
+	uint8_t ids[DTT_STATS_TOPICS_MAX][DTT_GOSSIP_TOPIC_BYTES];
+	const struct dtt_addr_vote *v = dtt_dht_addr_vote(node->dht);
+	struct dtt_links *l = dtt_gossip_links(node->gossip);
+	const struct dtt_verify_memo *vm = node->dht_verify_memo;
+	struct dtt_gossip_peer peers[DTT_HPV_PASSIVE_LIMIT];
+	uint8_t nb[DTT_HPV_ACTIVE_LIMIT][DTT_GOSSIP_PEER_BYTES];
+
+	memset(out, 0, sizeof(*out));
+	out->datagrams_in = node->stats.datagrams_in;
+	out->bytes_in = node->stats.bytes_in;
+	memcpy(out->node_dropped, node->stats.dropped, sizeof(out->node_dropped));
+	out->dht = *dtt_dht_stats(node->dht);
+	if (l)
+		out->links = *dtt_links_stats(l);
+	out->gossip = *dtt_gossip_stats(node->gossip);
+	out->dht_nodes = dtt_dht_node_count(node->dht);
+	out->dht_rpcs = dtt_dht_rpc_count(node->dht);
+	out->dht_ops = dtt_dht_op_count(node->dht);
+	out->dht_items = dtt_store_count(dtt_dht_store(node->dht));
+	if (v)
+		out->addr_votes = (uint64_t)v->v4.count + v->v6.count;
+	for (int i = 0; i < 2; i++) {
+		out->has_public[i] = node->has_public[i];
+		out->public_addr[i] = node->public_addr[i];
+	}
+	out->has_own = dtt_node_own_addr(node, &out->own_addr);
+	if (node->memo) {
+		out->record_memo = true;
+		out->record_memo_hits = node->memo->hits;
+		out->record_memo_misses = node->memo->misses;
+	}
+	if (vm) {
+		const struct dtt_verify_memo_stats *vs = dtt_verify_memo_stats(vm);
+
+		out->verify_memo = true;
+		out->verify_memo_checks = vs->checks;
+		out->verify_memo_hits = vs->hits;
+	}
+	out->topics_count = dtt_gossip_topics(node->gossip, ids, DTT_STATS_TOPICS_MAX);
+	for (size_t i = 0; i < out->topics_count; i++) {
+		struct dtt_stats_topic *st = &out->topics[i];
+		const struct dtt_topic *t = find_topic_const(node, ids[i]);
+
+		memcpy(st->id, ids[i], sizeof(st->id));
+		st->joined = dtt_gossip_is_joined(node->gossip, ids[i]);
+		st->neighbors = dtt_gossip_neighbors(node->gossip, ids[i], nb, DTT_HPV_ACTIVE_LIMIT);
+		st->passive = dtt_gossip_passive(node->gossip, ids[i], peers, DTT_HPV_PASSIVE_LIMIT);
+		if (t) {
+			st->has_tracker = true;
+			st->tracker = *dtt_tracker_topic_stats(t->tracker);
+		}
+	}
 }

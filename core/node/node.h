@@ -33,8 +33,9 @@ struct dtt_node_config {
 	/* The node's identity: an ed25519 seed. Without one, it is drawn from env randomness. */
 	bool has_identity;
 	uint8_t identity_seed[32];
-	/* Where others reach this node, as published in its records (a node bound to a wildcard
-	 * address cannot know it otherwise). */
+	/* Where others reach this node, as published in its records. Without it the node
+	 * publishes the public address its DHT replies voted (BEP 42 `ip`, dht.h
+	 * dtt_dht_public_addr; IPv4 when it has one, else IPv6). */
 	bool has_announce;
 	struct dtt_addr announce;
 	/* A record-opening memo shared by several nodes (the simulator), or NULL for a memo of
@@ -50,11 +51,15 @@ enum dtt_node_drop {
 };
 
 struct dtt_node_stats {
-	uint64_t datagrams_in;
+	uint64_t datagrams_in, bytes_in;
 	uint64_t dropped[DTT_NODE_DROP__COUNT];
 };
 
 struct dtt_topic;
+
+/* The node's public address of addr->family was learned or changed (voted from the DHT's
+ * replies). published: it is the address the records now carry (false under an announce). */
+typedef void (*dtt_node_addr_cb)(void *ctx, const struct dtt_addr *addr, bool published);
 
 struct dtt_node {
 	const struct dtt_env *env; /* borrowed, outlives the node */
@@ -67,9 +72,15 @@ struct dtt_node {
 	struct dtt_record_memo own_memo; /* allocated on the first topic, unless shared */
 	struct dtt_record_memo *memo;
 	uint32_t memo_entries;
+	const struct dtt_verify_memo *dht_verify_memo; /* cfg.dht.verify_memo, for stats */
 	struct dtt_topic *topics[DTT_NODE_TOPICS_MAX];
 	dtt_gossip_event_cb gossip_observer; /* events of topics not joined through dtt.h */
 	void *gossip_observer_ctx;
+	uint64_t addr_changes; /* dtt_dht_public_addr_changes when last looked at */
+	bool has_public[2];    /* [0] IPv4, [1] IPv6: the DHT's voted addresses */
+	struct dtt_addr public_addr[2];
+	dtt_node_addr_cb addr_observer;
+	void *addr_observer_ctx;
 	struct dtt_node_stats stats;
 };
 
@@ -105,7 +116,14 @@ static inline const uint8_t *dtt_node_id(const struct dtt_node *node)
 /* Gets the gossip events of topics joined directly on dtt_node_gossip (not through dtt.h). */
 void dtt_node_set_gossip_observer(struct dtt_node *node, dtt_gossip_event_cb cb, void *ctx);
 
-/* Sets the address published in records (e.g. once the backend knows it). */
+/* Sets the address published in records (e.g. once the backend knows it); it overrides the
+ * voted address from then on. */
 void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr);
+/* The address the node's records carry now: the announce, else the voted IPv4 address,
+ * else the voted IPv6 one. false when it has none (its records then carry no address and
+ * nobody can reach it from them). */
+bool dtt_node_own_addr(const struct dtt_node *node, struct dtt_addr *out);
+/* Tells cb (NULL: nobody) when a public address is learned or changes. */
+void dtt_node_set_addr_observer(struct dtt_node *node, dtt_node_addr_cb cb, void *ctx);
 
 #endif

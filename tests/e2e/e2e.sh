@@ -3,7 +3,9 @@
 # 5 `dtt-node join` processes started at staggered times, each in its own network namespace
 # (ip netns + veth on one bridge, 10.213.0.0/24, created here and removed on exit) when this
 # machine lets us create them, else on 127.0.0.1 ports. Every member must join within 60 s, and
-# every line each member broadcasts must arrive at every other member.
+# every line each member broadcasts must arrive at every other member. With DTT_E2E_NO_BIND=1
+# the members get neither --bind nor --announce (bound to 0.0.0.0, as in a container): each must
+# learn its address from the DHT's replies, and its "address" event must name its own host.
 # Every process started here is stopped and reaped, and then every namespace deleted, on every
 # exit path: pass, failure, and the time budget running out (tests/lib/procs.sh).
 # Exit status: 0 pass, 1 a check failed, 124 out of time.
@@ -101,9 +103,11 @@ for m in $(seq 1 $members); do
 	make_host "$h" || { echo "FAIL: cannot create network namespace $h" >&2; exit 1; }
 	mkfifo "$work/in$m"
 	boot="$(host_addr $((m % dht_n))):$(host_port $((m % dht_n)))"
+	bind=(--bind "$(host_addr "$h")")
+	[ -n "${DTT_E2E_NO_BIND:-}" ] && bind=()
 	on_host "$h"
 	"${on[@]}" "$node_bin" join --topic e2e-topic --secret e2e-secret --json \
-		--bind "$(host_addr "$h")" --port "$(host_port "$h")" --bootstrap "$boot" \
+		"${bind[@]}" --port "$(host_port "$h")" --bootstrap "$boot" \
 		--key "$work/m$m.key" <"$work/in$m" >"$work/m$m.out" 2>"$work/m$m.err" &
 	dtt_track $!
 	exec {fd}>"$work/in$m"
@@ -130,6 +134,14 @@ for m in $(seq 1 $members); do
 	log "member $m: $(grep -m1 '"event":"bootstrap_done"' "$work/m$m.err" || echo joined)"
 done
 log "ok   all $members members joined"
+if [ -n "${DTT_E2E_NO_BIND:-}" ]; then
+	for m in $(seq 1 $members); do
+		want="$(host_addr $((dht_n + m - 1))):$(host_port $((dht_n + m - 1)))"
+		grep -q "\"event\":\"address\",\"addr\":\"$want\",\"family\":\"ipv4\",\"published\":true" \
+			"$work/m$m.err" || { echo "FAIL: member $m (bound to 0.0.0.0) did not learn $want" >&2; exit 1; }
+	done
+	log "ok   every member bound to 0.0.0.0 learned its address from the DHT"
+fi
 
 # --- the overlay becomes one component (neighbour events tell the graph) ---
 connected() {
