@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # sweep.sh - dtt-sim sweep, merge and check -j on the small DHT scenario: a 2 x 3 sweep through
-# GNU parallel, resuming (a deleted result and a leftover partial file are redone, nothing else),
+# GNU parallel, resuming (a deleted result and a leftover partial file are redone, nothing else;
+# a sweep of partition-heal interrupted by Ctrl-C after its first run finishes the rest),
 # the merged database (every run with its overrides, seed and backend, the digests of plain
 # `dtt-sim run`s, the indexes), a merge that reports a missing run, the Slurm script it writes,
 # check -j giving check's report, and bad input exiting 2.
 # usage: tests/sweep/sweep.sh DTT_SIM SCENARIOS_DIR
 set -euo pipefail
 sim=$1
-scen=$2/dht-smoke.yaml
+scen_dir=$2
+scen=$scen_dir/dht-smoke.yaml
+. "$(dirname "$0")/../lib/procs.sh"
 work=$(mktemp -d /tmp/dtt_sweep_XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'dtt_stop_all; rm -rf "$work"' EXIT
+dtt_trap_signals
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { sqlite3 -batch "$work/m.db" "$1"; }
 
@@ -34,6 +38,28 @@ grep -q "4 done before, 2 to run" "$work/o3" || { cat "$work/o3"; fail "resume d
 [ "$(awk 'NR > 1' "$work/sw/joblog" | wc -l)" = 2 ] || fail "joblog of the resumed sweep: not 2 jobs"
 [ -e "$work/sw/runs/$1.db" ] && [ -e "$work/sw/runs/$2.db" ] && [ ! -e "$work/sw/runs/$2.part.db" ] ||
 	fail "resumed runs not in place"
+
+# Ctrl-C (SIGINT to the sweep's process group) once the first of 4 runs is done: the sweep stops
+# (exit 1), the runs in flight are not taken as done, and the same command runs only the rest.
+isc=$scen_dir/partition-heal.yaml
+setsid "$sim" sweep "$isc" --seeds 1..4 --until 4m -j 2 --out "$work/int" >"$work/i1" 2>&1 &
+ipid=$!
+dtt_track "$ipid"
+for _ in $(seq 1200); do
+	[ -n "$(find "$work/int/runs" -name '*.db' ! -name '*.part.db' -print -quit 2>/dev/null)" ] && break
+	sleep 0.1
+done
+kill -INT -- "-$ipid"
+rc=0; wait "$ipid" || rc=$?
+[ "$rc" = 1 ] && grep -q "not done (see .*joblog); the same command again runs only those" "$work/i1" ||
+	{ cat "$work/i1"; fail "interrupted sweep: exit $rc"; }
+ndone=$(find "$work/int/runs" -name '*.db' ! -name '*.part.db' | wc -l)
+[ "$ndone" -ge 1 ] && [ "$ndone" -lt 4 ] || fail "interrupted sweep: $ndone of 4 runs done"
+"$sim" sweep "$isc" --seeds 1..4 --until 4m -j 2 --out "$work/int" >"$work/i2" 2>&1 ||
+	{ cat "$work/i2"; fail "resumed sweep"; }
+grep -q "$ndone done before, $((4 - ndone)) to run" "$work/i2" || { cat "$work/i2"; fail "resume after Ctrl-C"; }
+[ "$(find "$work/int/runs" -name '*.db' ! -name '*.part.db' | wc -l)" = 4 ] || fail "resumed sweep: not 4 runs"
+echo "interrupted after $ndone of 4 runs; the same command finished the other $((4 - ndone))"
 
 # Merge: one row per run, in grid then seed order, each with the digest of a plain run.
 "$sim" merge "$work/sw" --db "$work/m.db" || fail "merge"
