@@ -44,8 +44,19 @@ set(CPACK_DEBIAN_LIB_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_SOURCE_DIR}/deb/trigg
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libdtt-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libdtt${PROJECT_VERSION_MAJOR} (= ${PROJECT_VERSION}-1), libsodium-dev, libssl-dev")
+# the Debian -dev packages of the pkg-config modules in dtt.pc's Requires.private
+set(dev_depends "libdtt${PROJECT_VERSION_MAJOR} (= ${PROJECT_VERSION}-1)")
+set(deb_dev_libsodium libsodium-dev)
+set(deb_dev_libcrypto libssl-dev)
+set(deb_dev_libmicrohttpd libmicrohttpd-dev)
+string(REPLACE " " ";" pc_modules "${DTT_PC_REQUIRES}")
+foreach(module ${pc_modules})
+  if(NOT DEFINED deb_dev_${module})
+    message(FATAL_ERROR "packaging/cpack.cmake: no Debian package known for pkg-config module ${module}")
+  endif()
+  string(APPEND dev_depends ", ${deb_dev_${module}}")
+endforeach()
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${dev_depends}")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "topic discovery for gossip networks over the mainline DHT: development files
 The headers (include/dtt/), the static library and the pkg-config file

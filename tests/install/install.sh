@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ctest install_and_build_against: `cmake --install` the build tree into a fresh prefix, check
 # that it holds what the packages promise, then build tests/install/consumer.c outside the
-# source and build trees with `pkg-config --cflags --libs dtt` (shared library), and again with
-# `pkg-config --static` (static library), and run both.
+# source and build trees with `pkg-config --cflags --libs dtt` (shared library), and again
+# against libdtt.a (its libdir and private requirements from pkg-config), and run both.
 #   install.sh BUILD_DIR CC [EXTRA_CFLAGS]
 set -euo pipefail
 build=$1 cc=$2 extra=${3:-}
@@ -45,9 +45,11 @@ echo "pkg-config --cflags --libs dtt: $(pkg-config --cflags --libs dtt)"
 "$cc" -std=c11 -Wall -Wextra -Werror $extra -o app-shared consumer.c \
 	$(pkg-config --cflags --libs dtt)
 # shellcheck disable=SC2046,SC2086
+# libdtt.a with the system's shared libsodium, libcrypto, ...: the modules dtt.pc requires
+# privately, linked as shared libraries (`--static` would want their own static closure)
 "$cc" -std=c11 -Wall -Wextra -Werror $extra -o app-static consumer.c \
-	$(pkg-config --cflags dtt) -Wl,-Bstatic $(pkg-config --libs-only-L dtt) -ldtt -Wl,-Bdynamic \
-	$(pkg-config --static --libs-only-l dtt | sed 's/-ldtt//')
+	$(pkg-config --cflags dtt) "$(pkg-config --variable=libdir dtt)/libdtt.a" \
+	$(pkg-config --libs $(pkg-config --print-requires-private dtt))
 deps_shared=$(LD_LIBRARY_PATH=$libdir ldd app-shared)
 deps_static=$(ldd app-static)
 grep -q "libdtt.so.0 => $libdir/libdtt.so.0" <<< "$deps_shared" || {
