@@ -61,6 +61,10 @@ exec 3>"$work/in"
 printf 'd1:ad2:id20:' >/dev/udp/127.0.0.1/"$base" || fail "cannot send a datagram with bash"
 for _ in $(seq 200); do grep -q '"event":"publish"' "$work/m.err" && break; sleep 0.1; done
 grep -q '"event":"publish"' "$work/m.err" || fail "the member did not publish"
+# its address needs 3 agreeing responders, which a member that bootstrapped while the DHT
+# nodes were still starting meets only on a later lookup
+for _ in $(seq 300); do grep -q '"event":"address"' "$work/m.err" && break; sleep 0.1; done
+grep -q '"event":"address"' "$work/m.err" || fail "the member learned no address"
 
 scrape "$mport" "$work/s2"
 in2=$(value "$work/s2" 'dtt_datagrams_total{protocol="dht",direction="in"}')
