@@ -21,6 +21,7 @@
 #include "rng.h"
 #include "scenario.h"
 #include "sweep.h"
+#include "cli.h"
 
 #define EXIT_OK	   0
 #define EXIT_FAIL  1
@@ -159,42 +160,8 @@ static void install_signals(void)
 	signal(SIGFPE, on_crash);
 }
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "dtt-sim: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n%s", usage);
-	return EXIT_USAGE;
-}
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
 
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
-{
-	const char *dots = strstr(s, "..");
-	char a[32];
-
-	if (!dots)
-		return parse_u64(s, lo) && (*hi = *lo, true);
-	if ((size_t)(dots - s) >= sizeof(a))
-		return false;
-	memcpy(a, s, (size_t)(dots - s));
-	a[dots - s] = 0;
-	return parse_u64(a, lo) && parse_u64(dots + 2, hi) && *lo <= *hi;
-}
 
 /* Parses the options common to the commands. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, const char *usage, bool is_check, struct args *a)
@@ -210,7 +177,7 @@ static int parse_args(int argc, char **argv, const char *usage, bool is_check, s
 		}
 		if (o[0] != '-' || !o[1]) {
 			if (a->scenario)
-				return usage_error(usage, "unexpected argument '%s'", o);
+				return dtt_sim_usage_error(usage, "unexpected argument '%s'", o);
 			a->scenario = o;
 			continue;
 		}
@@ -223,23 +190,23 @@ static int parse_args(int argc, char **argv, const char *usage, bool is_check, s
 			continue;
 		}
 		if (!v)
-			return usage_error(usage, "%s needs a value", o);
+			return dtt_sim_usage_error(usage, "%s needs a value", o);
 		i++;
 		if (!strcmp(o, "--seed") && !is_check) {
-			if (!parse_u64(v, &a->seed))
-				return usage_error(
+			if (!dtt_sim_parse_u64(v, &a->seed))
+				return dtt_sim_usage_error(
 				    usage, "--seed: expected a non-negative integer, got '%s'", v);
 			a->seed_set = true;
 		} else if (!strcmp(o, "--seeds") && is_check) {
-			if (!parse_seeds(v, &a->seed_lo, &a->seed_hi))
-				return usage_error(
+			if (!dtt_sim_parse_seeds(v, &a->seed_lo, &a->seed_hi))
+				return dtt_sim_usage_error(
 				    usage, "--seeds: expected N or A..B with A <= B, got '%s'", v);
 			a->seed_set = true;
 		} else if ((!strcmp(o, "-j") || !strcmp(o, "--jobs")) && is_check) {
 			uint64_t j;
 
-			if (!parse_u64(v, &j) || j < 1 || j > 4096)
-				return usage_error(
+			if (!dtt_sim_parse_u64(v, &j) || j < 1 || j > 4096)
+				return dtt_sim_usage_error(
 				    usage, "--jobs: expected a number from 1 to 4096, got '%s'", v);
 			a->jobs = (unsigned)j;
 		} else if (!strcmp(o, "--db")) {
@@ -248,27 +215,27 @@ static int parse_args(int argc, char **argv, const char *usage, bool is_check, s
 			double ms;
 
 			if (dtt_scenario_duration_ms(v, &ms) || ms <= 0 || ms != floor(ms))
-				return usage_error(
+				return dtt_sim_usage_error(
 				    usage,
 				    "--until: expected a duration such as 90s or 5m, got '%s'", v);
 			a->until_ms = (uint64_t)ms;
 		} else if (!strcmp(o, "--set")) {
 			if (a->sets_count == DTT_SCENARIO_SET_MAX)
-				return usage_error(usage, "too many --set options%s", "");
+				return dtt_sim_usage_error(usage, "too many --set options%s", "");
 			a->sets[a->sets_count++] = v;
 		} else if (!strcmp(o, "--log")) {
 			a->log_level = dtt_log_level_parse(v);
 			if (a->log_level < 0)
-				return usage_error(
+				return dtt_sim_usage_error(
 				    usage,
 				    "--log: expected error, warn, info, debug or trace, got '%s'",
 				    v);
 		} else {
-			return usage_error(usage, "unknown option '%s'", o);
+			return dtt_sim_usage_error(usage, "unknown option '%s'", o);
 		}
 	}
 	if (!a->scenario)
-		return usage_error(usage, "missing SCENARIO%s", "");
+		return dtt_sim_usage_error(usage, "missing SCENARIO%s", "");
 	return -1;
 }
 
@@ -788,9 +755,9 @@ static int cmd_bench(int argc, char **argv)
 		else if (!strcmp(o, "--seed"))
 			dst = &seed;
 		else
-			return usage_error(usage_bench, "unknown option '%s'", o);
-		if (!parse_u64(v, dst) || (dst != &seed && !*dst))
-			return usage_error(usage_bench, "%s: expected a positive integer", o);
+			return dtt_sim_usage_error(usage_bench, "unknown option '%s'", o);
+		if (!dtt_sim_parse_u64(v, dst) || (dst != &seed && !*dst))
+			return dtt_sim_usage_error(usage_bench, "%s: expected a positive integer", o);
 	}
 	if (pending) {
 		bench_hold(pending, events, seed);

@@ -33,6 +33,7 @@
 #include "crypto.h"
 #include "scenario.h"
 #include "sweep.h"
+#include "cli.h"
 
 #define EXIT_OK	      0
 #define EXIT_FAIL     1
@@ -112,48 +113,14 @@ struct sweep {
 	size_t runs_count;
 };
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "dtt-sim: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n%s", usage);
-	return EXIT_USAGE;
-}
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
 
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_seeds(const char *s, uint64_t *lo, uint64_t *hi)
-{
-	const char *dots = strstr(s, "..");
-	char a[32];
-
-	if (!dots)
-		return parse_u64(s, lo) && (*hi = *lo, true);
-	if ((size_t)(dots - s) >= sizeof(a))
-		return false;
-	memcpy(a, s, (size_t)(dots - s));
-	a[dots - s] = 0;
-	return parse_u64(a, lo) && parse_u64(dots + 2, hi) && *lo <= *hi;
-}
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
 {
 	uint64_t v;
 
-	if (!parse_u64(s, &v) || v == 0 || v > max)
+	if (!dtt_sim_parse_u64(s, &v) || v == 0 || v > max)
 		return false;
 	*out = (unsigned)v;
 	return true;
@@ -213,7 +180,7 @@ static int parse_args(int argc, char **argv, struct sweep *s)
 		}
 		if (o[0] != '-' || !o[1]) {
 			if (s->scenario)
-				return usage_error(usage_sweep, "unexpected argument '%s'", o);
+				return dtt_sim_usage_error(usage_sweep, "unexpected argument '%s'", o);
 			s->scenario = o;
 			continue;
 		}
@@ -222,66 +189,66 @@ static int parse_args(int argc, char **argv, struct sweep *s)
 			continue;
 		}
 		if (!v)
-			return usage_error(usage_sweep, "%s needs a value", o);
+			return dtt_sim_usage_error(usage_sweep, "%s needs a value", o);
 		i++;
 		if (!strcmp(o, "--seeds")) {
-			if (!parse_seeds(v, &s->seed_lo, &s->seed_hi))
-				return usage_error(
+			if (!dtt_sim_parse_seeds(v, &s->seed_lo, &s->seed_hi))
+				return dtt_sim_usage_error(
 				    usage_sweep, "--seeds: expected N or A..B with A <= B, got '%s'",
 				    v);
 			s->seeds_set = true;
 		} else if (!strcmp(o, "--grid")) {
 			if (s->grids_count == GRID_MAX)
-				return usage_error(usage_sweep, "at most 8 --grid options%s", "");
+				return dtt_sim_usage_error(usage_sweep, "at most 8 --grid options%s", "");
 			if (!parse_grid(v, &s->grids[s->grids_count++]))
-				return usage_error(usage_sweep,
+				return dtt_sim_usage_error(usage_sweep,
 						   "--grid: expected KEY.PATH=V1,V2,... (at most "
 						   "256 non-empty values), got '%s'",
 						   v);
 		} else if (!strcmp(o, "--set")) {
 			if (s->sets_count == DTT_SCENARIO_SET_MAX)
-				return usage_error(usage_sweep, "too many --set options%s", "");
+				return dtt_sim_usage_error(usage_sweep, "too many --set options%s", "");
 			s->sets[s->sets_count++] = v;
 		} else if (!strcmp(o, "--until")) {
 			double ms;
 
 			if (dtt_scenario_duration_ms(v, &ms) || ms <= 0 || ms != floor(ms))
-				return usage_error(
+				return dtt_sim_usage_error(
 				    usage_sweep,
 				    "--until: expected a duration such as 90s or 5m, got '%s'", v);
 			s->until = v;
 		} else if (!strcmp(o, "-j") || !strcmp(o, "--jobs")) {
 			if (!parse_uint(v, 4096, &s->jobs))
-				return usage_error(usage_sweep,
+				return dtt_sim_usage_error(usage_sweep,
 						   "%s: expected a number from 1 to 4096", o);
 		} else if (!strcmp(o, "--out")) {
 			if (!*v)
-				return usage_error(usage_sweep, "--out: empty directory name%s", "");
+				return dtt_sim_usage_error(usage_sweep, "--out: empty directory name%s", "");
 			s->out = v;
 		} else if (!strcmp(o, "--chunk")) {
 			if (!parse_uint(v, 1000000, &s->chunk))
-				return usage_error(usage_sweep, "--chunk: expected a positive "
+				return dtt_sim_usage_error(usage_sweep, "--chunk: expected a positive "
 								"number, got '%s'",
 						   v);
 		} else if (!strcmp(o, "--cpus")) {
 			if (!parse_uint(v, 4096, &s->cpus))
-				return usage_error(usage_sweep,
+				return dtt_sim_usage_error(usage_sweep,
 						   "--cpus: expected a number from 1 to 4096, got '%s'",
 						   v);
 		} else if (!strcmp(o, "--sbatch")) {
 			if (s->sbatch_count == SBATCH_MAX)
-				return usage_error(usage_sweep, "at most 16 --sbatch options%s", "");
+				return dtt_sim_usage_error(usage_sweep, "at most 16 --sbatch options%s", "");
 			if (strchr(v, '\n'))
-				return usage_error(usage_sweep, "--sbatch: no newline allowed%s", "");
+				return dtt_sim_usage_error(usage_sweep, "--sbatch: no newline allowed%s", "");
 			s->sbatch[s->sbatch_count++] = v;
 		} else {
-			return usage_error(usage_sweep, "unknown option '%s'", o);
+			return dtt_sim_usage_error(usage_sweep, "unknown option '%s'", o);
 		}
 	}
 	if (!s->scenario)
-		return usage_error(usage_sweep, "missing SCENARIO%s", "");
+		return dtt_sim_usage_error(usage_sweep, "missing SCENARIO%s", "");
 	if (s->sets_count + s->grids_count > DTT_SCENARIO_SET_MAX)
-		return usage_error(usage_sweep, "too many --set and --grid options%s", "");
+		return dtt_sim_usage_error(usage_sweep, "too many --set and --grid options%s", "");
 	return -1;
 }
 
