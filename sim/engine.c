@@ -758,9 +758,10 @@ static int cmp_u32(const void *a, const void *b)
 
 /* Picks round(fraction * candidates) of the nodes for which want() holds, with the fault
  * stream, in ascending index order. Returns the count (list in *out, to free) or -1. */
-static long choose(struct dtt_sim *s, double fraction, enum dtt_scenario_who who,
-		   bool (*want)(const struct dtt_sim *, const struct simnode *, bool), bool flag,
-		   uint32_t **out)
+/* count >= 0: that many; -1: the fraction; -2: the fraction, at least one. */
+static long choose_n(struct dtt_sim *s, double fraction, long count, enum dtt_scenario_who who,
+		     bool (*want)(const struct dtt_sim *, const struct simnode *, bool), bool flag,
+		     uint32_t **out)
 {
 	uint32_t *c = dtt_alloc((s->n ? s->n : 1) * sizeof(*c));
 	uint32_t lo = who == DTT_WHO_MEMBERS ? s->n_dht : 0,
@@ -772,7 +773,9 @@ static long choose(struct dtt_sim *s, double fraction, enum dtt_scenario_who who
 	for (uint32_t i = lo; i < hi; i++)
 		if (want(s, &s->nodes[i], flag))
 			c[m++] = i;
-	k = (size_t)llround(fraction * (double)m);
+	k = count >= 0 ? (size_t)count : (size_t)llround(fraction * (double)m);
+	if (count == -2 && k == 0 && fraction > 0)
+		k = 1;
 	if (k > m)
 		k = m;
 	for (size_t i = 0; i < k; i++) { /* partial Fisher-Yates */
@@ -785,6 +788,13 @@ static long choose(struct dtt_sim *s, double fraction, enum dtt_scenario_who who
 	qsort(c, k, sizeof(*c), cmp_u32);
 	*out = c;
 	return (long)k;
+}
+
+static long choose(struct dtt_sim *s, double fraction, enum dtt_scenario_who who,
+		   bool (*want)(const struct dtt_sim *, const struct simnode *, bool), bool flag,
+		   uint32_t **out)
+{
+	return choose_n(s, fraction, -1, who, want, flag, out);
 }
 
 static bool want_up(const struct dtt_sim *s, const struct simnode *sn, bool include_bootstrap)
@@ -876,6 +886,26 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 		s->net.jitter_ms = ev->value_ms;
 		snprintf(detail, sizeof(detail), "%gms", ev->value_ms);
 		sim_event_row(s, -1, "jitter", -1, -1, detail);
+		return;
+	case DTT_SCEV_CUT:
+		/* a fraction cuts at least one node: 1:1000 of a few hundred is one node */
+		k = choose_n(s, ev->fraction, ev->count >= 0 ? ev->count : -2, ev->who, want_up,
+			     ev->include_bootstrap, &chosen);
+		if (k < 0) {
+			sim_fatal(s, DTT_ERR_NOMEM, "cut");
+			return;
+		}
+		err = dtt_simnet_cut(&s->net, chosen, (size_t)k, ev->alone);
+		if (err) {
+			dtt_free(chosen);
+			sim_fatal(s, err, "cut");
+			return;
+		}
+		for (long i = 0; i < k; i++)
+			sim_event_row(s, chosen[i], "cut", -1, ev->alone, NULL);
+		snprintf(detail, sizeof(detail), "%ld%s", k, ev->alone ? " alone" : "");
+		sim_event_row(s, -1, "cut", -1, k, detail);
+		dtt_free(chosen);
 		return;
 	case DTT_SCEV_CLOCK_SKEW: {
 		uint64_t max = (uint64_t)ev->value_ms;

@@ -639,7 +639,7 @@ static int cmd_validate(int argc, char **argv)
 {
 	static const char *const kinds[] = {"partition", "heal",   "crash",
 					    "leave",	 "rejoin", "loss",
-					    "duplicate", "jitter", "clock_skew"};
+					    "duplicate", "jitter", "clock_skew", "cut"};
 	struct dtt_scenario sc;
 	char a1[32], a2[32], line[ERR_LEN];
 	struct args a;

@@ -152,6 +152,19 @@ int dtt_simnet_partition(struct dtt_simnet *net, const double *fractions, size_t
 	return 0;
 }
 
+int dtt_simnet_cut(struct dtt_simnet *net, const uint32_t *nodes, size_t n, bool alone)
+{
+	/* partition labels are 1 .. DTT_SIMNET_GROUPS_MAX: a cut group is 0x7fff, a node alone
+	 * 0x8000 + its rank */
+	if (alone && n > DTT_SIMNET_ALONE_MAX)
+		return DTT_ERR_INVALID;
+	for (size_t i = 0; i < n; i++)
+		net->group[nodes[i]] = alone ? (uint16_t)(0x8000u + i) : (uint16_t)0x7fffu;
+	if (n)
+		net->partitioned = true;
+	return 0;
+}
+
 void dtt_simnet_heal(struct dtt_simnet *net)
 {
 	memset(net->group, 0, (net->nodes ? net->nodes : 1) * sizeof(*net->group));

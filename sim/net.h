@@ -83,6 +83,12 @@ int dtt_simnet_route(struct dtt_simnet *net, uint32_t a, uint32_t b, uint64_t de
  * Returns 0 or DTT_ERR_INVALID (k out of 1..DTT_SIMNET_GROUPS_MAX) / DTT_ERR_NOMEM. */
 int dtt_simnet_partition(struct dtt_simnet *net, const double *fractions, size_t k,
 			 struct dtt_rng *rng);
+/* Cuts the nodes nodes[0, n) off from everyone else: together (they reach each other) or,
+ * with alone, each on its own (its network is down). The other nodes keep their labels, so
+ * a cut adds to a partition in force; the next partition or heal replaces it. Returns 0 or
+ * DTT_ERR_INVALID (more than DTT_SIMNET_ALONE_MAX alone). */
+#define DTT_SIMNET_ALONE_MAX 32767
+int dtt_simnet_cut(struct dtt_simnet *net, const uint32_t *nodes, size_t n, bool alone);
 void dtt_simnet_heal(struct dtt_simnet *net);
 
 #endif

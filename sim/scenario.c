@@ -859,6 +859,42 @@ static int parse_churn(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t 
 	return 0;
 }
 
+static int parse_cut(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"fraction", "count", "of", "alone", "bootstrap", NULL};
+	yaml_node_t *v[6];
+	char sub[PATH_MAX_LEN];
+	uint32_t count;
+	int err;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	ev->kind = DTT_SCEV_CUT;
+	ev->count = -1;
+	if (!!v[0] == !!v[1])
+		return fail(p, n, path, "expected exactly one of fraction, count");
+	join_path(sub, path, v[0] ? "fraction" : "count");
+	if (v[0] && (err = get_fraction(p, v[0], sub, &ev->fraction)))
+		return err;
+	if (v[1]) {
+		if ((err = get_u32(p, v[1], sub, 1, DTT_SCENARIO_CUT_MAX,
+				   "a number of nodes from 1 to 32767", &count)))
+			return err;
+		ev->count = count;
+	}
+	ev->who = DTT_WHO_ALL;
+	join_path(sub, path, "of");
+	if (v[2] && (err = parse_who(p, v[2], sub, &ev->who)))
+		return err;
+	join_path(sub, path, "alone");
+	if (v[3] && (err = get_bool(p, v[3], sub, &ev->alone)))
+		return err;
+	join_path(sub, path, "bootstrap");
+	if (v[4] && (err = get_bool(p, v[4], sub, &ev->include_bootstrap)))
+		return err;
+	return 0;
+}
+
 static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n, const char *path)
 {
 	static const char *const keys[] = {"nodes", "members", "max", NULL};
@@ -894,10 +930,10 @@ static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *
 static int parse_event(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
 {
 	static const char *const keys[] = {"at",	"partition", "heal",	   "churn", "loss",
-					   "duplicate", "jitter",    "clock_skew", NULL};
+					   "duplicate", "jitter",    "clock_skew", "cut", NULL};
 	struct dtt_scenario_event *ev = &sc->events[i];
 	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
-	yaml_node_t *v[9];
+	yaml_node_t *v[10];
 	int err, which = -1, count = 0;
 
 	snprintf(path, sizeof(path), "events[%zu]", i);
@@ -916,7 +952,7 @@ static int parse_event(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 		return fail(p, v[0], sub, "after the end of the run (duration %s)",
 			    dtt_scenario_fmt_ms(sc->duration_ms, d, sizeof(d)));
 	}
-	for (int k = 1; k < 8; k++) {
+	for (int k = 1; k < 9; k++) {
 		if (v[k]) {
 			count++;
 			which = k;
@@ -925,7 +961,7 @@ static int parse_event(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 	if (count != 1)
 		return fail(p, n, path,
 			    "expected `at` and exactly one of partition, heal, churn, "
-			    "loss, duplicate, jitter, clock_skew");
+			    "loss, duplicate, jitter, clock_skew, cut");
 	join_path(sub, path, keys[which]);
 	switch (which) {
 	case 1: ev->kind = DTT_SCEV_PARTITION; return parse_partition(p, ev, v[1], sub);
@@ -940,7 +976,8 @@ static int parse_event(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 	case 4: ev->kind = DTT_SCEV_LOSS; return get_fraction(p, v[4], sub, &ev->value);
 	case 5: ev->kind = DTT_SCEV_DUPLICATE; return get_fraction(p, v[5], sub, &ev->value);
 	case 6: ev->kind = DTT_SCEV_JITTER; return get_duration(p, v[6], sub, false, &ev->value_ms);
-	default: ev->kind = DTT_SCEV_CLOCK_SKEW; return parse_skew(p, ev, v[7], sub);
+	case 7: ev->kind = DTT_SCEV_CLOCK_SKEW; return parse_skew(p, ev, v[7], sub);
+	default: return parse_cut(p, ev, v[8], sub);
 	}
 }
 

@@ -30,6 +30,7 @@
 #define DTT_SCENARIO_PEERS_MAX	  16 /* bootstrap: peers - contacts per joining member */
 #define DTT_SCENARIO_PAYLOAD_MIN  16 /* traffic.size: room for the broadcast's tag */
 #define DTT_SCENARIO_PAYLOAD_MAX  4096
+#define DTT_SCENARIO_CUT_MAX	  32767 /* cut.count; also the most nodes cut off alone */
 
 enum dtt_scenario_event_kind {
 	DTT_SCEV_PARTITION = 0, /* groups/fractions */
@@ -41,6 +42,7 @@ enum dtt_scenario_event_kind {
 	DTT_SCEV_DUPLICATE,  /* value */
 	DTT_SCEV_JITTER,     /* value_ms */
 	DTT_SCEV_CLOCK_SKEW, /* fraction of `who`, skew uniform in +-value_ms */
+	DTT_SCEV_CUT,	     /* fraction (or count) of `who` cut off, together or alone */
 };
 
 /* Which nodes churn and clock skew choose from. */
@@ -59,7 +61,9 @@ struct dtt_scenario_event {
 	double value;		   /* loss, duplicate */
 	double value_ms;	   /* jitter, clock_skew max */
 	bool include_bootstrap;	   /* churn: may also hit the well-known bootstrap nodes */
-	enum dtt_scenario_who who; /* churn, clock_skew: the nodes concerned */
+	enum dtt_scenario_who who; /* churn, clock_skew, cut: the nodes concerned */
+	long count;		   /* cut: this many nodes instead of a fraction (-1: fraction) */
+	bool alone;		   /* cut: each chosen node reaches nobody, not even the others */
 	unsigned line;
 };
 

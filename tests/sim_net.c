@@ -17,7 +17,8 @@ struct sim_node {
 	struct dtt_addr addr;
 	struct dtt_rng rng;
 	struct dtt_timers timers;
-	bool down;
+	bool down, cut;
+	uint64_t sent;
 	sim_net_recv_fn recv;
 	void *user;
 };
@@ -118,6 +119,11 @@ static int sim_send(void *ctx, const struct dtt_addr *to, const uint8_t *buf, si
 
 	if (node->down)
 		return 0;
+	node->sent++;
+	if (node->cut) {
+		net->stats.lost++;
+		return 0;
+	}
 	net->stats.sent++;
 	if (len > net->stats.max_len)
 		net->stats.max_len = len;
@@ -230,6 +236,16 @@ bool sim_net_is_down(const struct sim_net *net, size_t i)
 	return net->nodes[i].down;
 }
 
+void sim_net_set_cut(struct sim_net *net, size_t i, bool cut)
+{
+	net->nodes[i].cut = cut;
+}
+
+uint64_t sim_net_sent_by(const struct sim_net *net, size_t i)
+{
+	return net->nodes[i].sent;
+}
+
 void sim_net_set_loss(struct sim_net *net, uint32_t permille)
 {
 	net->loss_permille = permille;
@@ -285,7 +301,7 @@ static void step(struct sim_net *net, uint64_t t)
 
 		net->q_head++;
 		net->q_len--;
-		if (dst->down || !dst->recv) {
+		if (dst->down || dst->cut || !dst->recv) {
 			net->stats.lost++;
 		} else {
 			long from = sim_net_index(net, &p.from);

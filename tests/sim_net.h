@@ -37,6 +37,10 @@ void sim_net_attach(struct sim_net *net, size_t i, sim_net_recv_fn fn, void *use
 /* A down node neither sends nor receives, and its timers do not run. */
 void sim_net_set_down(struct sim_net *net, size_t i, bool down);
 bool sim_net_is_down(const struct sim_net *net, size_t i);
+/* A cut node runs its timers and sends, but everything it sends and everything sent to it
+ * is lost (its network is down); sent_by counts the datagrams it handed to the net. */
+void sim_net_set_cut(struct sim_net *net, size_t i, bool cut);
+uint64_t sim_net_sent_by(const struct sim_net *net, size_t i);
 /* Each datagram is lost with probability permille / 1000 (drawn from the net's stream). */
 void sim_net_set_loss(struct sim_net *net, uint32_t permille);
 

@@ -1188,6 +1188,51 @@ static void test_dht_bootstrap_seed_down_is_asked_again_while_table_empty(void *
 	swarm_free(&sw);
 }
 
+/* The network of one node goes down for 10 minutes: its lookups fail every contact of its
+ * full table. With contacts but none usable it must not stay deaf (it used to re-seed only
+ * from an empty table): it asks its seeds and the failed contacts again, with a growing wait,
+ * so the outage costs a bounded number of datagrams and the table is back soon after. */
+static void test_dht_outage_fails_every_contact_and_the_table_recovers(void **state)
+{
+	struct swarm sw;
+	struct get_rec g;
+	struct signer s;
+	struct put_rec p;
+	const size_t me = 5;
+	uint64_t sent0, t0;
+	int gets = 0;
+
+	(void)state;
+	signer_init(&s, 31);
+	swarm_new(&sw, 32, 117, NULL);
+	swarm_bootstrap(&sw);
+	swarm_put(&sw, 1, &s, "back", 1, "after the outage", &p);
+	assert_true(dtt_rt_usable_count(dtt_dht_rt(sw.d[me])) >= DTT_DHT_K);
+	sim_net_set_cut(sw.net, me, true);
+	t0 = sim_net_now(sw.net);
+	/* its gets during the outage fail every contact it has */
+	while (dtt_rt_usable_count(dtt_dht_rt(sw.d[me])) > 0 && gets < 200) {
+		swarm_get(&sw, me, &s, "back", &g);
+		assert_int_equal(g.values, 0);
+		gets++;
+	}
+	assert_int_equal(dtt_rt_usable_count(dtt_dht_rt(sw.d[me])), 0);
+	assert_true(dtt_dht_node_count(sw.d[me]) >= DTT_DHT_K); /* full of failed contacts */
+	/* the rest of the 10 minutes, alone: a bounded number of recovery attempts */
+	sent0 = sim_net_sent_by(sw.net, me);
+	sim_net_run_until(sw.net, t0 + 10 * 60 * 1000);
+	assert_true(dtt_dht_stats(sw.d[me])->recoveries >= 3);
+	assert_true(sim_net_sent_by(sw.net, me) - sent0 <=
+		    (10 * 60 * 1000 / DTT_DHT_THIN_REFRESH_MS + 4) * DTT_DHT_BOOTSTRAP_MAX);
+	/* the network is back: within one wait and a lookup the table is usable again */
+	sim_net_set_cut(sw.net, me, false);
+	sim_net_run_until(sw.net, sim_net_now(sw.net) + DTT_DHT_THIN_REFRESH_MS + 20000);
+	assert_true(dtt_rt_usable_count(dtt_dht_rt(sw.d[me])) >= DTT_DHT_K);
+	swarm_get(&sw, me, &s, "back", &g);
+	assert_int_equal(g.values, 1);
+	swarm_free(&sw);
+}
+
 static void test_dht_swarm_put_stores_on_k_closest_and_get_streams_it(void **state)
 {
 	struct swarm sw;
@@ -2111,6 +2156,7 @@ int main(void)
 	    cmocka_unit_test(test_dht_swarm_bootstrap_fills_every_table),
 	    cmocka_unit_test(test_dht_swarm_started_at_once_heals_through_thin_refresh),
 	    cmocka_unit_test(test_dht_bootstrap_seed_down_is_asked_again_while_table_empty),
+	    cmocka_unit_test(test_dht_outage_fails_every_contact_and_the_table_recovers),
 	    cmocka_unit_test(test_dht_swarm_put_stores_on_k_closest_and_get_streams_it),
 	    cmocka_unit_test(test_dht_swarm_get_reports_each_distinct_same_seq_value),
 	    cmocka_unit_test(test_dht_swarm_get_with_half_the_nodes_down_keeps_partial_results),

@@ -64,6 +64,7 @@ struct tnet {
 	struct delivery *flight[FLIGHT_MAX];
 	size_t flight_count;
 	bool drop_forward_join;
+	int drop_neighbors; /* Neighbor messages still to lose in flight */
 	uint64_t delivered;
 };
 
@@ -144,6 +145,11 @@ static void delivery_expired(struct dtt_timer *t)
 	flight_remove(d);
 	if (!to->dead && to->up) {
 		assert_int_equal(dtt_gossip_msg_decode(&m, d->buf, d->len, NULL), 0);
+		if (m.type == DTT_GOSSIP_MSG_NEIGHBOR && net.drop_neighbors > 0) {
+			net.drop_neighbors--;
+			dtt_free(d);
+			return;
+		}
 		log_add(to->rx, &to->rx_count, &m, d->from);
 		net.delivered++;
 		dtt_hpv_on_message(&to->h, net.nodes[d->from].id, &m);
@@ -364,13 +370,33 @@ static void test_hpv_join_handshake_admits_both_and_clears_pending(void **state)
 	assert_int_equal(a->tx[0].flag, DTT_GOSSIP_PRIO_HIGH);
 	/* pending is cleared once the peer is active (§4.1 quirk) */
 	assert_int_equal(H(1)->pending_count, 0);
-	/* the contact's Neighbor is pending until its timer, then simply forgotten */
+	/* the contact's Neighbor is pending while the joiner might repeat its Join (one timeout
+	 * per copy), then simply forgotten */
 	assert_int_equal(H(0)->pending_count, 1);
-	net_run(DTT_HPV_NEIGHBOR_TIMEOUT_MS);
+	net_run(DTT_HPV_NEIGHBOR_TIMEOUT_MS * DTT_HPV_REQUEST_ATTEMPTS);
 	assert_int_equal(H(0)->pending_count, 0);
 	assert_true(active(0, 1));
 	assert_int_equal(a->stats.pending_timeouts, 0);
 	assert_int_equal(a->downs + b->downs, 0);
+}
+
+static void test_hpv_lost_answer_to_a_join_is_repeated_and_answered_again(void **state)
+{
+	(void)state;
+	net_init(2, 21, true);
+	net.drop_neighbors = 1; /* the contact's answer is lost */
+	assert_int_equal(join(1, 0), 0);
+	net_run(DTT_HPV_JOIN_TIMEOUT_MS + 3 * LAT);
+	assert_true(active(0, 1) && active(1, 0));
+	assert_int_equal(net.nodes[1].stats.requests_repeated, 1);
+	assert_int_equal(net.nodes[1].stats.joins_sent, 1);
+	assert_int_equal(net.nodes[0].stats.joins_received, 2);
+	assert_int_equal(net.nodes[0].stats.neighbors_sent, 2);
+	/* the repeated Join started no second walk, and nobody answers twice more */
+	net_run(DTT_HPV_NEIGHBOR_TIMEOUT_MS * DTT_HPV_REQUEST_ATTEMPTS);
+	assert_int_equal(net.nodes[0].stats.neighbors_sent, 2);
+	assert_int_equal(net.nodes[1].stats.neighbors_sent, 0);
+	assert_int_equal(H(0)->pending_count + H(1)->pending_count, 0);
 }
 
 static void test_hpv_join_is_idempotent_per_peer(void **state)
@@ -395,8 +421,10 @@ static void test_hpv_unanswered_join_times_out(void **state)
 	net_init(2, 3, true);
 	net.nodes[0].dead = true;
 	assert_int_equal(join(1, 0), 0);
-	net_run(DTT_HPV_JOIN_TIMEOUT_MS - 1);
+	/* one copy per timeout, request_attempts in all, then the peer is given up */
+	net_run(DTT_HPV_JOIN_TIMEOUT_MS * DTT_HPV_REQUEST_ATTEMPTS - 1);
 	assert_true(dtt_hpv_is_pending(H(1), net.nodes[0].id));
+	assert_int_equal(net.nodes[1].stats.requests_repeated, DTT_HPV_REQUEST_ATTEMPTS - 1);
 	net_run(1);
 	assert_false(dtt_hpv_is_pending(H(1), net.nodes[0].id));
 	assert_int_equal(net.nodes[1].stats.pending_timeouts, 1);
@@ -571,7 +599,7 @@ static void test_hpv_unanswered_neighbor_request_drops_peer_and_refills(void **s
 	assert_true(k >= 0);
 	assert_int_equal(net.nodes[0].tx[k].flag, DTT_GOSSIP_PRIO_HIGH);
 
-	net_run(DTT_HPV_NEIGHBOR_TIMEOUT_MS - 100);
+	net_run(DTT_HPV_NEIGHBOR_TIMEOUT_MS * DTT_HPV_REQUEST_ATTEMPTS - 100);
 	shuffle_reply_of(&m, alive_peer, 1);
 	inject(0, 4, &m); /* a request is out: refill waits for it */
 	assert_false(dtt_hpv_is_pending(H(0), net.nodes[3].id));
@@ -746,6 +774,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_hpv_join_handshake_admits_both_and_clears_pending,
 				      teardown),
 	    cmocka_unit_test_teardown(test_hpv_join_is_idempotent_per_peer, teardown),
+	    cmocka_unit_test_teardown(test_hpv_lost_answer_to_a_join_is_repeated_and_answered_again,
+				      teardown),
 	    cmocka_unit_test_teardown(test_hpv_unanswered_join_times_out, teardown),
 	    cmocka_unit_test_teardown(test_hpv_join_walk_fills_active_and_passive_views, teardown),
 	    cmocka_unit_test_teardown(test_hpv_shuffle_introduces_far_peers_with_addresses,

@@ -501,18 +501,18 @@ static void test_wrong_peer_key_is_rejected_and_counted(void **state)
 	/* a believes x lives where y does */
 	assert_int_equal(dtt_links_set_addr(a->l, x->pk, sim_net_addr(w->net, y->i)), 0);
 	send_str(a, x, "for x only");
-	run_for(w, 2999);
+	run_for(w, 4999); /* 5 attempts, 1 s each */
 	assert_int_equal(a->downs, 0);
 	run_for(w, 1);
-	assert_int_equal(st(y)->dropped[DTT_LINKS_DROP_HANDSHAKE], 3);
-	assert_int_equal(drops_total(y), 3);
+	assert_int_equal(st(y)->dropped[DTT_LINKS_DROP_HANDSHAKE], 5);
+	assert_int_equal(drops_total(y), 5);
 	assert_int_equal(st(y)->datagrams_out, 0);
 	assert_int_equal(y->ups + y->msgs, 0);
 	assert_int_equal(x->rx_count, 0);
-	assert_int_equal(st(a)->datagrams_out, 3);
+	assert_int_equal(st(a)->datagrams_out, 5);
 	assert_int_equal(a->downs, 1);
 	assert_int_equal(a->down_reason, DTT_LINK_DOWN_FAILED);
-	assert_int_equal(a->down_at, T0 + 3000);
+	assert_int_equal(a->down_at, T0 + 5000);
 	assert_memory_equal(a->down_peer, x->pk, 32);
 	assert_int_equal(a->ups, 0);
 	world_free(w);
@@ -777,6 +777,27 @@ static void test_keepalives_keep_a_watched_idle_peer_up(void **state)
 	world_free(w);
 }
 
+/* A lossy link is not a dead one: at 30% loss a quiet watched link stays up for half an hour
+ * (once a peer has been silent for keepalive_ms it is pinged every 200 ms until dead_ms, and a
+ * rekey that gets no answer keeps the session), and the pings cost at most one per 200 ms. */
+static void test_quiet_watched_link_survives_heavy_loss(void **state)
+{
+	struct world *w = pair(13, NULL);
+	struct node *a = &w->n[0], *b = &w->n[1];
+
+	(void)state;
+	dtt_links_watch(a->l, b->pk, true);
+	dtt_links_watch(b->l, a->pk, true);
+	run_for(w, 5000);
+	assert_true(dtt_links_has_session(a->l, b->pk) && dtt_links_has_session(b->l, a->pk));
+	sim_net_set_loss(w->net, 300);
+	run_for(w, 30 * 60000);
+	assert_int_equal(a->downs + b->downs, 0);
+	assert_true(st(a)->keepalives_out <= 30 * 60000 / 200);
+	assert_true(dtt_links_has_session(a->l, b->pk));
+	world_free(w);
+}
+
 static void test_silent_watched_peer_goes_down_timed_out_after_dead_ms(void **state)
 {
 	struct world *w = pair(11, NULL);
@@ -816,15 +837,15 @@ static void test_unanswered_peer_goes_down_failed_after_the_attempts(void **stat
 	sim_net_set_down(w->net, 1, true);
 	introduce(a, b);
 	send_str(a, b, "lost");
-	sim_net_run_until(w->net, T0 + 2999);
+	sim_net_run_until(w->net, T0 + 4999);
 	assert_int_equal(a->downs, 0);
-	assert_int_equal(st(a)->datagrams_out, 3);
-	sim_net_run_until(w->net, T0 + 3000);
+	assert_int_equal(st(a)->datagrams_out, 5);
+	sim_net_run_until(w->net, T0 + 5000);
 	assert_int_equal(a->downs, 1);
 	assert_int_equal(a->down_reason, DTT_LINK_DOWN_FAILED);
-	assert_int_equal(a->down_at, T0 + 3000);
-	assert_int_equal(st(a)->datagrams_out, 3);
-	assert_int_equal(st(a)->bytes_out, 3 * INIT_LEN);
+	assert_int_equal(a->down_at, T0 + 5000);
+	assert_int_equal(st(a)->datagrams_out, 5);
+	assert_int_equal(st(a)->bytes_out, 5 * INIT_LEN);
 	assert_int_equal(st(a)->handshakes_started, 1);
 
 	/* the queue went with it: b, back, gets only what is sent now */
@@ -1285,6 +1306,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_and_unknown_frames_are_counted),
 	    cmocka_unit_test(test_keepalives_keep_a_watched_idle_peer_up),
 	    cmocka_unit_test(test_silent_watched_peer_goes_down_timed_out_after_dead_ms),
+	    cmocka_unit_test(test_quiet_watched_link_survives_heavy_loss),
 	    cmocka_unit_test(test_unanswered_peer_goes_down_failed_after_the_attempts),
 	    cmocka_unit_test(test_queue_is_bounded),
 	    cmocka_unit_test(test_handshakes_are_rate_limited_per_source_address),

@@ -404,12 +404,24 @@ static void test_pt_second_announcer_is_grafted_after_40ms(void **state)
 	assert_int_equal(net.nodes[0].stats.graft_sent, 2);
 	assert_int_equal(net.nodes[0].tx[1].peer, 2);
 	assert_int_equal(net.now, t0 + 120);
-	/* every announcer used: the id is given up at the next deadline */
-	net_run(DTT_PLUMTREE_GRAFT_TIMEOUT_2_MS);
+	/* a lost Graft or answer: more rounds over the same announcers, graft_retry_ms apart */
+	net_run(DTT_PLUMTREE_GRAFT_RETRY_MS - 1);
+	assert_int_equal(net.nodes[0].stats.graft_sent, 2);
+	net_run(1);
+	assert_int_equal(net.nodes[0].stats.graft_sent, 3);
+	assert_int_equal(net.nodes[0].tx[2].peer, 1);
+	net_run(DTT_PLUMTREE_GRAFT_RETRY_MS);
+	assert_int_equal(net.nodes[0].tx[3].peer, 2);
+	net_run((DTT_PLUMTREE_GRAFT_ROUNDS - 2) * 2 * DTT_PLUMTREE_GRAFT_RETRY_MS);
+	assert_int_equal(net.nodes[0].stats.graft_sent, 2 * DTT_PLUMTREE_GRAFT_ROUNDS);
+	assert_int_equal(net.nodes[0].stats.graft_exhausted, 0);
+	/* every announcer used graft_rounds times: the id is given up at the next deadline */
+	net_run(DTT_PLUMTREE_GRAFT_RETRY_MS);
 	assert_int_equal(net.nodes[0].stats.graft_exhausted, 1);
 	assert_int_equal(P(0)->missing_count, 0);
 	net_run(1000); /* nodes 1 and 2 had nothing cached: the Grafts were misses */
-	assert_int_equal(net.nodes[1].stats.graft_missed + net.nodes[2].stats.graft_missed, 2);
+	assert_int_equal(net.nodes[1].stats.graft_missed + net.nodes[2].stats.graft_missed,
+			 2 * DTT_PLUMTREE_GRAFT_ROUNDS);
 }
 
 static void test_pt_neighbors_scope_is_never_forwarded(void **state)

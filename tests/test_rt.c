@@ -269,6 +269,51 @@ static void test_rt_replaces_bad_node(void **state)
 	dtt_rt_deinit(&rt);
 }
 
+static void test_rt_failed_contacts_are_listed_for_recovery_in_turn(void **state)
+{
+	struct dtt_rt rt;
+	struct dtt_rt_node ping, out[8];
+	uint8_t ids[6][20];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(dtt_rt_init(&rt, NULL, own, T0), 0);
+	for (uint16_t i = 0; i < 6; i++) {
+		id_cpl(ids[i], i, (uint16_t)(100 + i));
+		assert_false(reply(&rt, ids[i], 100u + i, T0));
+	}
+	assert_int_equal(dtt_rt_usable_count(&rt), 6);
+	assert_int_equal(dtt_rt_failed(&rt, 0, out, 8), 0);
+	/* four of them fail three times: bad, no longer usable, listed as failed */
+	for (int i = 0; i < 4; i++) {
+		struct dtt_addr a = addr_n(100u + (unsigned)i);
+
+		for (int f = 0; f < 3; f++)
+			assert_false(dtt_rt_on_timeout(&rt, ids[i], &a, T0 + 10, &ping));
+	}
+	assert_int_equal(dtt_rt_usable_count(&rt), 2);
+	assert_int_equal(dtt_rt_node_count(&rt), 6);
+	n = dtt_rt_failed(&rt, 0, out, 8);
+	assert_int_equal(n, 4);
+	/* skip rotates through them and wraps around */
+	n = dtt_rt_failed(&rt, 3, out, 2);
+	assert_int_equal(n, 2);
+	{
+		struct dtt_rt_node all[4];
+
+		assert_int_equal(dtt_rt_failed(&rt, 0, all, 4), 4);
+		assert_memory_equal(out[0].id, all[3].id, 20);
+		assert_memory_equal(out[1].id, all[0].id, 20);
+		assert_int_equal(dtt_rt_failed(&rt, 4, out, 1), 1);
+		assert_memory_equal(out[0].id, all[0].id, 20);
+	}
+	/* one answers again: usable again, no longer failed */
+	assert_false(reply(&rt, ids[0], 100, T0 + 20));
+	assert_int_equal(dtt_rt_usable_count(&rt), 3);
+	assert_int_equal(dtt_rt_failed(&rt, 0, out, 8), 3);
+	dtt_rt_deinit(&rt);
+}
+
 static void test_rt_bad_node_is_replaced_from_cache(void **state)
 {
 	struct dtt_rt rt;
@@ -924,6 +969,7 @@ int main(void)
 	    cmocka_unit_test(test_rt_caches_newcomer_when_far_bucket_is_full),
 	    cmocka_unit_test(test_rt_replaces_bad_node),
 	    cmocka_unit_test(test_rt_bad_node_is_replaced_from_cache),
+	    cmocka_unit_test(test_rt_failed_contacts_are_listed_for_recovery_in_turn),
 	    cmocka_unit_test(test_rt_node_questionable_after_15_min),
 	    cmocka_unit_test(test_rt_unconfirmed_node_is_pinged_and_not_handed_out),
 	    cmocka_unit_test(test_rt_full_bucket_asks_to_ping_least_recently_seen),

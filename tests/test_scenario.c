@@ -266,7 +266,17 @@ static void test_errors_name_file_line_column_and_expectation(void **state)
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
 		     "events:\n  - {at: 1m, heal: {}, loss: 0.1}\n",
 		     "s.yaml:5:5: events[0]: expected `at` and exactly one of partition, heal, "
-		     "churn, loss, duplicate, jitter, clock_skew");
+		     "churn, loss, duplicate, jitter, clock_skew, cut");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, cut: {fraction: 0.1, count: 2}}\n",
+		     "s.yaml:5:19: events[0].cut: expected exactly one of fraction, count");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, cut: {count: 0}}\n",
+		     "s.yaml:5:27: events[0].cut.count: expected a number of nodes from 1 to 32767, "
+		     "got '0'");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, cut: {fraction: 0.1, alone: maybe}}\n",
+		     "s.yaml:5:42: events[0].cut.alone: expected true or false, got 'maybe'");
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
 		     "events:\n  - {at: 1m, churn: {rejoin: some}}\n",
 		     "s.yaml:5:30: events[0].churn.rejoin: expected a fraction between 0 and 1, "
@@ -344,6 +354,8 @@ static const char topics_text[] =
     "  - {at: 22m, churn: {crash: 0.1}}\n"
     "  - {at: 23m, churn: {rejoin: all, of: all}}\n"
     "  - {at: 24m, churn: {leave: 0.1, of: dht}}\n"
+    "  - {at: 25m, cut: {fraction: 0.01}}\n"
+    "  - {at: 26m, cut: {count: 1, of: members, alone: true}}\n"
     "expect:\n"
     "  - {metric: components@demo, within: {from: 20m, to: 25m}, eq: 1}\n"
     "  - {metric: rmr@g, after: 1m, le: 0.2}\n"
@@ -394,6 +406,15 @@ static void test_topics_members_and_their_events(void **state)
 	assert_int_equal(e[2].who, DTT_WHO_MEMBERS); /* churn's default with topics */
 	assert_int_equal(e[3].who, DTT_WHO_ALL);
 	assert_int_equal(e[4].who, DTT_WHO_DHT);
+	assert_int_equal(e[5].kind, DTT_SCEV_CUT);
+	assert_int_equal(e[5].who, DTT_WHO_ALL); /* a cut's default: every node */
+	assert_true(e[5].fraction == 0.01);
+	assert_int_equal(e[5].count, -1);
+	assert_false(e[5].alone);
+	assert_int_equal(e[6].kind, DTT_SCEV_CUT);
+	assert_int_equal(e[6].who, DTT_WHO_MEMBERS);
+	assert_int_equal(e[6].count, 1);
+	assert_true(e[6].alone);
 	assert_string_equal(sc.expects[0].metric, "components@demo");
 	assert_string_equal(sc.expects[1].metric, "rmr@g");
 	dtt_scenario_deinit(&sc);

@@ -328,6 +328,52 @@ static void test_bubble_merge_joins_two_groups_formed_apart(void **state)
 	assert_true(dtt_tracker_topic_stats(f->m[0].topic)->publishes >= 2);
 }
 
+static size_t degree(const struct member *m)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < MEMBERS; j++)
+		n += m->edge[j];
+	return n;
+}
+
+/* Member 0's network goes down: every link to it goes, and its joins reach nobody. While alone
+ * it runs the bubble merge 2 s, 4 s, 8 s, ... up to 60 s apart (not a flood), and once the
+ * network is back it is a neighbour again within one wait. */
+static void test_member_left_alone_keeps_rejoining_with_a_growing_wait(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ticks0, t_back;
+	size_t ticks;
+
+	for (size_t i = 0; i < 3; i++) {
+		start_member(f, i, &f->keys, NULL);
+		sim_net_run_until(f->net, sim_net_now(f->net) + 5000);
+	}
+	sim_net_run_until(f->net, sim_net_now(f->net) + 20000);
+	assert_true(degree(&f->m[0]) >= 1);
+	f->split = true;
+	f->m[0].group = 1;
+	for (size_t j = 0; j < MEMBERS; j++) {
+		if (!f->m[0].edge[j])
+			continue;
+		f->m[0].edge[j] = f->m[j].edge[0] = false;
+		dtt_tracker_topic_on_neighbor(f->m[j].topic, false);
+		dtt_tracker_topic_on_neighbor(f->m[0].topic, false);
+	}
+	ticks0 = dtt_tracker_topic_stats(f->m[0].topic)->bubble_ticks;
+	sim_net_run_until(f->net, sim_net_now(f->net) + 5 * 60000);
+	ticks = (size_t)(dtt_tracker_topic_stats(f->m[0].topic)->bubble_ticks - ticks0);
+	/* 2+4+8+16+32 s, then every 60 s: 8 or 9 ticks in 5 minutes (the worker alone: 2 to 5) */
+	assert_true(ticks >= 7 && ticks <= 10);
+	assert_int_equal(degree(&f->m[0]), 0);
+	f->split = false;
+	t_back = sim_net_now(f->net);
+	while (degree(&f->m[0]) == 0 && sim_net_now(f->net) < t_back + 70000)
+		sim_net_run_until(f->net, sim_net_now(f->net) + 1000);
+	assert_true(degree(&f->m[0]) >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +383,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cap_of_zero_disables_publishing, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_member_left_alone_keeps_rejoining_with_a_growing_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bubble_merge_joins_two_groups_formed_apart,
 						setup, teardown),
 	};

@@ -113,9 +113,11 @@ static void refresh_expired(struct dtt_timer *t);
 static void token_expired(struct dtt_timer *t);
 static void expiry_expired(struct dtt_timer *t);
 
+/* Thin: fewer than k contacts a lookup can start from. A table whose contacts all failed
+ * (the network was down for a while) is thin however many contacts it holds. */
 static bool table_thin(const struct dtt_dht *dht)
 {
-	return dht->cfg.thin_refresh_ms && dtt_rt_node_count(&dht->rt) < dht->cfg.k;
+	return dht->cfg.thin_refresh_ms && dtt_rt_usable_count(&dht->rt) < dht->cfg.k;
 }
 
 static void refresh_arm(struct dtt_dht *dht)
@@ -127,10 +129,46 @@ static void refresh_arm(struct dtt_dht *dht)
 	if (table_thin(dht)) {
 		uint64_t thin = dht_now(dht) + dht->cfg.thin_refresh_ms;
 
+		if (dht->recover_at_ms > dht_now(dht) && dht->recover_at_ms < thin &&
+		    dtt_rt_usable_count(&dht->rt) == 0)
+			thin = dht->recover_at_ms;
 		if (thin < next)
 			next = thin;
 	}
 	dtt_timer_arm(dht->timers, &dht->refresh_timer, next);
+}
+
+/* No contact is usable: ask the seeds and a few of the contacts that failed (the network
+ * may be back, and they are the ones we knew), then wait 15 s, 30 s, ... up to
+ * thin_refresh_ms before the next attempt. An isolated node so sends at most
+ * DTT_DHT_BOOTSTRAP_MAX find_node queries per wait. */
+static void recover(struct dtt_dht *dht, uint64_t now)
+{
+	struct dtt_addr addrs[DTT_DHT_BOOTSTRAP_MAX];
+	struct dtt_rt_node failed[DHT_RECOVER_CONTACTS];
+	size_t n = 0, f;
+
+	if (now < dht->recover_at_ms)
+		return;
+	for (size_t i = 0; i < dht->seeds_count && n < DTT_DHT_BOOTSTRAP_MAX - DHT_RECOVER_CONTACTS;
+	     i++)
+		addrs[n++] = dht->seeds[i];
+	f = dtt_rt_failed(&dht->rt, (size_t)dht->recover_round * DHT_RECOVER_CONTACTS, failed,
+			  DHT_RECOVER_CONTACTS);
+	for (size_t i = 0; i < f; i++)
+		addrs[n++] = failed[i].addr;
+	dht->recover_round++;
+	if (n && dtt_dht_op_recover(dht, addrs, n) == 0)
+		dht->stats.recoveries++;
+	if (dht->recover_wait_ms == 0)
+		dht->recover_wait_ms = DHT_RECOVER_MIN_MS;
+	else if (dht->recover_wait_ms < dht->cfg.thin_refresh_ms / 2)
+		dht->recover_wait_ms *= 2;
+	else
+		dht->recover_wait_ms = dht->cfg.thin_refresh_ms;
+	if (dht->recover_wait_ms > dht->cfg.thin_refresh_ms)
+		dht->recover_wait_ms = dht->cfg.thin_refresh_ms;
+	dht->recover_at_ms = now + dht->recover_wait_ms;
 }
 
 struct dtt_dht *dtt_dht_new(const struct dtt_env *env, struct dtt_timers *timers,
@@ -493,9 +531,17 @@ static void rt_heard(struct dtt_dht *dht, const uint8_t *id, const struct dtt_ad
 static void rt_failed(struct dtt_dht *dht, const uint8_t *id, const struct dtt_addr *addr)
 {
 	struct dtt_rt_node ping;
-	bool want = dtt_rt_on_timeout(&dht->rt, id, addr, dht_now(dht), &ping);
+	uint64_t now = dht_now(dht);
+	bool want = dtt_rt_on_timeout(&dht->rt, id, addr, now, &ping);
 
 	rt_pings(dht, want, &ping);
+	/* Failures can leave a full table without a usable contact, and its next bucket
+	 * refresh may be 15 minutes away: look again within thin_refresh_ms. */
+	if (dht->cfg.thin_refresh_ms && !dht->closing &&
+	    (!dtt_timer_is_armed(&dht->refresh_timer) ||
+	     dht->refresh_timer.deadline_ms > now + dht->cfg.thin_refresh_ms) &&
+	    table_thin(dht))
+		refresh_arm(dht);
 }
 
 static void rpc_timer_expired(struct dtt_timer *t)
@@ -520,21 +566,16 @@ static void rpc_timer_expired(struct dtt_timer *t)
 
 /* ---- maintenance timers ---- */
 
-static void reseed_done(void *ctx, int status, size_t nodes)
-{
-	(void)ctx;
-	(void)status;
-	(void)nodes;
-}
-
 static void refresh_expired(struct dtt_timer *t)
 {
 	struct dtt_dht *dht = DTT_CONTAINER_OF(t, struct dtt_dht, refresh_timer);
 	uint8_t target[DTT_DHT_ID_BYTES];
 	uint64_t now = dht_now(dht);
 	bool busy = false;
+	size_t usable;
 
 	dtt_dht_enter(dht);
+	usable = dtt_rt_usable_count(&dht->rt);
 	for (;;) {
 		if (!dht_internal_room(dht)) {
 			busy = true;
@@ -543,19 +584,23 @@ static void refresh_expired(struct dtt_timer *t)
 		if (!dtt_rt_bucket_refresh_due(&dht->rt, dht->env, now, target))
 			break;
 		/* Nobody to ask: the bucket counts as refreshed until someone shows up. */
-		if (dtt_rt_node_count(&dht->rt) > 0 &&
-		    dtt_dht_op_refresh(dht, target) == DTT_ERR_NOMEM)
+		if (usable > 0 && dtt_dht_op_refresh(dht, target) == DTT_ERR_NOMEM)
 			break;
+	}
+	if (usable > 0) {
+		dht->recover_wait_ms = 0;
+		dht->recover_at_ms = 0;
 	}
 	if (!busy && table_thin(dht)) {
 		if (!dht_internal_room(dht))
 			busy = true;
-		else if (dtt_rt_node_count(&dht->rt) > 0)
+		else if (usable > 0)
 			dtt_dht_op_refresh(dht, dht->id);
-		else if (dht->seeds_count)
-			/* nobody answered (a seed that was not up yet, a network that came later):
-			 * ask the bootstrap addresses again */
-			dtt_dht_bootstrap(dht, dht->seeds, dht->seeds_count, reseed_done, NULL);
+		else
+			/* nobody answered (a seed that was not up yet, a network that came later,
+			 * an outage that failed every contact): ask the bootstrap addresses and
+			 * the failed contacts again, with a growing wait */
+			recover(dht, now);
 	}
 	if (busy)
 		dtt_timer_arm(dht->timers, &dht->refresh_timer, now + dht->cfg.query_timeout_ms);

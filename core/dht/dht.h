@@ -14,8 +14,11 @@
  *   rpc      - one shared timer at the earliest deadline of the outstanding RPCs
  *              (query_timeout_ms after each send): RPC timeouts, reported to the rt;
  *   refresh  - at dtt_rt_next_refresh_ms: a find_node lookup per bucket due (BEP 5, 15 min);
- *              every thin_refresh_ms while the table is thinner than k: an own-id lookup
- *              (nodes that bootstrapped together from one empty router find each other);
+ *              every thin_refresh_ms while the table has fewer than k usable contacts
+ *              (replied once, not bad): an own-id lookup (nodes that bootstrapped together
+ *              from one empty router find each other); with none usable (an outage failed
+ *              them all, or nobody answered yet) a bootstrap from the seeds and a few failed
+ *              contacts instead, 15 s, 30 s, ... up to thin_refresh_ms apart;
  *   token    - at dtt_token_next_rotation_ms: write-token secret rotation (5 min);
  *   expiry   - at the earliest item / announced-peer expiry: store and peer-store expiry;
  *   per op   - the operation's deadline (lookup_timeout_ms, then query_timeout_ms for the
@@ -141,6 +144,7 @@ struct dtt_dht_stats {
 	uint64_t lookups_started, lookups_finished; /* every operation, refreshes included */
 	uint64_t values_delivered;		    /* distinct verified values to value_cb */
 	uint64_t ip_votes; /* matched replies that carried BEP 42 `ip` (addr_vote.h) */
+	uint64_t recoveries; /* bootstraps from the seeds and failed contacts: no usable contact */
 };
 
 struct dtt_dht;

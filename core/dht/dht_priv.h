@@ -68,10 +68,22 @@ struct dtt_dht {
 	struct dtt_dht_stats stats;
 	/* our public address from the replies' `ip`: allocated on the first vote (cfg.vote_addr) */
 	struct dtt_addr_vote *addr_vote;
-	/* the addresses of the last bootstrap: asked again while the table stays empty */
+	/* the addresses of the last bootstrap: asked again while no contact is usable */
 	struct dtt_addr seeds[DTT_DHT_BOOTSTRAP_MAX];
 	size_t seeds_count;
+	/* recovery while no contact is usable: the next attempt, the wait after it (doubling
+	 * from DHT_RECOVER_MIN_MS to thin_refresh_ms), and which failed contacts to ask */
+	uint64_t recover_at_ms;
+	uint32_t recover_wait_ms;
+	uint32_t recover_round;
 };
+
+#define DHT_RECOVER_MIN_MS   15000 /* first wait between two recovery attempts */
+#define DHT_RECOVER_CONTACTS 8	   /* failed contacts asked again per attempt */
+
+/* lookup.c: a bootstrap lookup from addrs (seeds and failed contacts) that does not replace
+ * the remembered seeds. 0, or an error as dtt_dht_bootstrap. */
+int dtt_dht_op_recover(struct dtt_dht *dht, const struct dtt_addr *addrs, size_t n);
 
 static inline uint64_t dht_now(const struct dtt_dht *dht)
 {

@@ -692,15 +692,21 @@ int dtt_dht_op_refresh(struct dtt_dht *dht, const uint8_t target[static DTT_DHT_
 	return op_new(dht, OP_REFRESH, target, 0, &err) ? 0 : err;
 }
 
-int dtt_dht_bootstrap(struct dtt_dht *dht, const struct dtt_addr *nodes, size_t n,
-		      void (*cb)(void *ctx, int status, size_t nodes), void *ctx)
+static void recover_done(void *ctx, int status, size_t nodes)
+{
+	(void)ctx;
+	(void)status;
+	(void)nodes;
+}
+
+static int bootstrap_start(struct dtt_dht *dht, const struct dtt_addr *nodes, size_t n,
+			   bool remember, void (*cb)(void *ctx, int status, size_t nodes),
+			   void *ctx)
 {
 	struct dht_op *op;
 	size_t use = n < DTT_DHT_BOOTSTRAP_MAX ? n : DTT_DHT_BOOTSTRAP_MAX;
 	int err = 0;
 
-	if (!cb || (n && !nodes) || (n == 0 && dtt_rt_node_count(&dht->rt) == 0))
-		return DTT_ERR_INVALID;
 	op = op_new(dht, OP_BOOTSTRAP, dht->id, use * sizeof(struct dtt_addr), &err);
 	if (!op)
 		return err;
@@ -710,13 +716,28 @@ int dtt_dht_bootstrap(struct dtt_dht *dht, const struct dtt_addr *nodes, size_t 
 		if (addr_usable(&nodes[i]))
 			op->seeds[op->seeds_count++] = nodes[i];
 	}
-	if (op->seeds_count) {
+	if (remember && op->seeds_count) {
 		memcpy(dht->seeds, op->seeds, op->seeds_count * sizeof(*op->seeds));
 		dht->seeds_count = op->seeds_count;
 	}
 	op->boot_done = cb;
 	op->ctx = ctx;
 	return 0;
+}
+
+int dtt_dht_bootstrap(struct dtt_dht *dht, const struct dtt_addr *nodes, size_t n,
+		      void (*cb)(void *ctx, int status, size_t nodes), void *ctx)
+{
+	if (!cb || (n && !nodes) || (n == 0 && dtt_rt_node_count(&dht->rt) == 0))
+		return DTT_ERR_INVALID;
+	return bootstrap_start(dht, nodes, n, true, cb, ctx);
+}
+
+int dtt_dht_op_recover(struct dtt_dht *dht, const struct dtt_addr *addrs, size_t n)
+{
+	if (n == 0)
+		return DTT_ERR_INVALID;
+	return bootstrap_start(dht, addrs, n, false, recover_done, NULL);
 }
 
 int64_t dtt_dht_get_mutable(struct dtt_dht *dht, const uint8_t pk[32], const uint8_t *salt,

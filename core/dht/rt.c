@@ -528,6 +528,55 @@ size_t dtt_rt_node_count(const struct dtt_rt *rt)
 	return rt->contacts_count;
 }
 
+size_t dtt_rt_usable_count(const struct dtt_rt *rt)
+{
+	size_t n = 0;
+
+	for (size_t bi = 0; bi < rt->buckets_count; bi++) {
+		const struct rt_bucket *b = rt->buckets[bi];
+
+		for (size_t i = 0; i < b->count; i++)
+			n += closest_eligible(rt, &b->c[i]);
+	}
+	return n;
+}
+
+static bool failed_once_good(const struct dtt_rt *rt, const struct contact *c)
+{
+	return (c->flags & F_REPLIED) && c->fails >= rt->cfg.fails_bad;
+}
+
+size_t dtt_rt_failed(const struct dtt_rt *rt, size_t skip, struct dtt_rt_node *out, size_t max)
+{
+	size_t total = 0, seen = 0, n = 0;
+
+	for (size_t bi = 0; bi < rt->buckets_count; bi++) {
+		const struct rt_bucket *b = rt->buckets[bi];
+
+		for (size_t i = 0; i < b->count; i++)
+			total += failed_once_good(rt, &b->c[i]);
+	}
+	if (total == 0 || max == 0)
+		return 0;
+	skip %= total;
+	/* two passes: from the skip-th one to the end, then from the start */
+	for (int pass = 0; pass < 2 && n < max; pass++) {
+		seen = 0;
+		for (size_t bi = 0; bi < rt->buckets_count && n < max; bi++) {
+			const struct rt_bucket *b = rt->buckets[bi];
+
+			for (size_t i = 0; i < b->count && n < max; i++) {
+				if (!failed_once_good(rt, &b->c[i]))
+					continue;
+				if ((pass == 0) == (seen >= skip))
+					to_node(&out[n++], &b->c[i]);
+				seen++;
+			}
+		}
+	}
+	return n;
+}
+
 size_t dtt_rt_good_count(const struct dtt_rt *rt, uint64_t now_ms)
 {
 	size_t n = 0;

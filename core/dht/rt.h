@@ -165,6 +165,14 @@ size_t dtt_rt_closest(const struct dtt_rt *rt, const uint8_t target[static DTT_R
 
 /* Contacts in buckets, any state. */
 size_t dtt_rt_node_count(const struct dtt_rt *rt);
+/* Contacts a lookup can start from: in buckets, replied at least once, not bad (the ones
+ * dtt_rt_closest hands out). A table full of contacts that all failed (the network was down)
+ * has a node count of K * buckets and none usable. */
+size_t dtt_rt_usable_count(const struct dtt_rt *rt);
+/* Writes up to max contacts that replied once and have turned bad since (in buckets, bucket
+ * order), starting at the skip-th such contact and wrapping around: the ones to ask again
+ * when nothing else is left (a node back from an outage). Returns the count written. */
+size_t dtt_rt_failed(const struct dtt_rt *rt, size_t skip, struct dtt_rt_node *out, size_t max);
 /* Contacts that are good at now_ms. */
 size_t dtt_rt_good_count(const struct dtt_rt *rt, uint64_t now_ms);
 size_t dtt_rt_bucket_count(const struct dtt_rt *rt);

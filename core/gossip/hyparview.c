@@ -32,6 +32,7 @@ void dtt_hpv_config_init(struct dtt_hpv_config *cfg)
 	cfg->join_timeout_ms = DTT_HPV_JOIN_TIMEOUT_MS;
 	cfg->refill_interval_ms = DTT_HPV_REFILL_INTERVAL_MS;
 	cfg->pending_max = DTT_HPV_PENDING_MAX;
+	cfg->request_attempts = DTT_HPV_REQUEST_ATTEMPTS;
 }
 
 int dtt_hpv_config_check(const struct dtt_hpv_config *cfg)
@@ -44,7 +45,7 @@ int dtt_hpv_config_check(const struct dtt_hpv_config *cfg)
 		return DTT_ERR_INVALID;
 	if (!cfg->shuffle_interval_ms || !cfg->neighbor_timeout_ms || !cfg->join_timeout_ms)
 		return DTT_ERR_INVALID;
-	if (cfg->pending_max < 1)
+	if (cfg->pending_max < 1 || cfg->request_attempts < 1)
 		return DTT_ERR_INVALID;
 	return 0;
 }
@@ -189,7 +190,8 @@ static void pending_rearm(struct dtt_hpv *h)
 		dtt_timer_arm(h->timers, &h->pending_timer, first);
 }
 
-static bool pending_add(struct dtt_hpv *h, const uint8_t *id, uint32_t timeout_ms)
+static bool pending_add(struct dtt_hpv *h, const uint8_t *id, uint32_t timeout_ms, uint8_t type,
+			uint8_t priority)
 {
 	struct dtt_hpv_pending *p;
 
@@ -200,6 +202,9 @@ static bool pending_add(struct dtt_hpv *h, const uint8_t *id, uint32_t timeout_m
 	p = &h->pending[h->pending_count++];
 	memcpy(p->id, id, ID_BYTES);
 	p->deadline_ms = now(h) + timeout_ms;
+	p->type = type;
+	p->priority = priority;
+	p->sent = 1;
 	pending_rearm(h);
 	return true;
 }
@@ -294,7 +299,13 @@ static int send_neighbor(struct dtt_hpv *h, const uint8_t *peer, int priority)
 
 	if (dtt_hpv_is_pending(h, peer))
 		return 1;
-	if (!pending_add(h, peer, h->cfg->neighbor_timeout_ms))
+	/* an answer to a peer already admitted stays pending as long as the peer may repeat its
+	 * request: a repeat is answered again while it is */
+	if (!pending_add(h, peer,
+			 dtt_hpv_is_active(h, peer)
+			     ? h->cfg->neighbor_timeout_ms * h->cfg->request_attempts
+			     : h->cfg->neighbor_timeout_ms,
+			 DTT_GOSSIP_MSG_NEIGHBOR, (uint8_t)priority))
 		return 1;
 	memset(&m, 0, sizeof(m));
 	m.type = DTT_GOSSIP_MSG_NEIGHBOR;
@@ -336,6 +347,24 @@ static void send_disconnect(struct dtt_hpv *h, const uint8_t *to, bool alive)
 	send_msg(h, to, &m);
 }
 
+/* The answer to a repeated request from a peer we admitted: a Neighbor again while our first
+ * answer is pending, at most request_attempts copies in all (so two peers that each take the
+ * other's Neighbor for a request stop after a few). */
+static void resend_neighbor(struct dtt_hpv *h, const uint8_t *peer, int priority)
+{
+	struct dtt_gossip_msg m;
+	int i = find_pending(h, peer);
+
+	if (i < 0 || h->pending[i].sent >= h->cfg->request_attempts)
+		return;
+	h->pending[i].sent++;
+	memset(&m, 0, sizeof(m));
+	m.type = DTT_GOSSIP_MSG_NEIGHBOR;
+	m.neighbor.priority = (uint8_t)priority;
+	if (send_msg(h, peer, &m) == 0)
+		h->stats->neighbors_sent++;
+}
+
 /* ---- active view ---- */
 
 /* Removes active[i]: reports it, optionally says goodbye, optionally keeps it passive, and
@@ -365,7 +394,9 @@ static bool active_add(struct dtt_hpv *h, const uint8_t *peer, int priority, boo
 	if (id_eq(peer, h->self))
 		return false;
 	if (dtt_hpv_is_active(h, peer)) {
-		if (reply)
+		if (reply && dtt_hpv_is_pending(h, peer))
+			resend_neighbor(h, peer, priority);
+		else if (reply)
 			send_neighbor(h, peer, priority);
 		return true;
 	}
@@ -455,6 +486,25 @@ static void pending_expired(struct dtt_timer *t)
 			continue;
 		}
 		memcpy(id, h->pending[i].id, ID_BYTES);
+		/* an unanswered request goes out again (the datagram, or the answer, may have been
+		 * lost) until request_attempts copies went unanswered */
+		if (!dtt_hpv_is_active(h, id) && h->pending[i].sent < h->cfg->request_attempts) {
+			struct dtt_gossip_msg m;
+			struct dtt_hpv_pending *pe = &h->pending[i];
+
+			memset(&m, 0, sizeof(m));
+			m.type = pe->type;
+			m.neighbor.priority = pe->priority;
+			pe->sent++;
+			pe->deadline_ms = at + (pe->type == DTT_GOSSIP_MSG_JOIN
+						    ? h->cfg->join_timeout_ms
+						    : h->cfg->neighbor_timeout_ms);
+			h->stats->requests_repeated++;
+			if (send_msg(h, id, &m) == 0) {
+				i++;
+				continue;
+			}
+		}
 		h->pending[i] = h->pending[--h->pending_count];
 		/* an unanswered reply to a neighbour only clears the entry */
 		if (dtt_hpv_is_active(h, id))
@@ -484,6 +534,12 @@ static void on_join(struct dtt_hpv *h, const uint8_t *from)
 	struct dtt_gossip_msg m;
 
 	h->stats->joins_received++;
+	/* A repeated Join from a peer we admitted: our answer was lost. Answer again while it is
+	 * pending; the walk went out with the first copy. */
+	if (dtt_hpv_is_active(h, from)) {
+		resend_neighbor(h, from, DTT_GOSSIP_PRIO_HIGH);
+		return;
+	}
 	/* a Join voids any request we had out to the peer: it restarted, or the two crossed */
 	pending_remove(h, from);
 	active_add(h, from, DTT_GOSSIP_PRIO_HIGH, true);
@@ -572,10 +628,16 @@ static void on_shuffle_reply(struct dtt_hpv *h, const struct dtt_gossip_msg *in)
 
 static void on_neighbor(struct dtt_hpv *h, const uint8_t *from, int priority)
 {
-	/* a Neighbor from a peer we asked is the answer; any other is a request */
-	bool answer = pending_remove(h, from);
+	bool answer;
 
 	h->stats->neighbors_received++;
+	/* From a peer we admitted and still await: a repeated request (our answer was lost). */
+	if (dtt_hpv_is_active(h, from) && dtt_hpv_is_pending(h, from)) {
+		resend_neighbor(h, from, priority);
+		return;
+	}
+	/* a Neighbor from a peer we asked is the answer; any other is a request */
+	answer = pending_remove(h, from);
 	if (!active_add(h, from, priority, !answer)) {
 		h->stats->rejected++;
 		send_disconnect(h, from, true);
@@ -655,7 +717,7 @@ int dtt_hpv_join(struct dtt_hpv *h, const uint8_t peer[DTT_GOSSIP_PEER_BYTES])
 		return DTT_ERR_INVALID;
 	if (dtt_hpv_is_active(h, peer) || dtt_hpv_is_pending(h, peer))
 		return 0;
-	if (!pending_add(h, peer, h->cfg->join_timeout_ms))
+	if (!pending_add(h, peer, h->cfg->join_timeout_ms, DTT_GOSSIP_MSG_JOIN, 0))
 		return DTT_ERR_FULL;
 	memset(&m, 0, sizeof(m));
 	m.type = DTT_GOSSIP_MSG_JOIN;

@@ -13,6 +13,10 @@
  *   - every Neighbor we send (request or reply) and every Join is pending with a timer
  *     (neighbor_timeout_ms, join_timeout_ms); an entry is cleared when the peer becomes
  *     active, and a pending entry for an active peer never counts against refill;
+ *   - over lossy UDP an unanswered request is sent again at each timeout, request_attempts
+ *     copies in all, before the peer is given up; a repeated request from a peer we already
+ *     admitted is answered again while our answer is still pending (never otherwise, so two
+ *     peers cannot answer each other forever), and a repeated Join is not forwarded again;
  *   - a periodic refill every refill_interval_ms while the active view has room;
  *   - NeighborDown carries a reason (enum dtt_gossip_down);
  *   - a Shuffle answered at the end of its walk is sampled before the received entries are
@@ -48,6 +52,7 @@
 #define DTT_HPV_JOIN_TIMEOUT_MS	    500
 #define DTT_HPV_REFILL_INTERVAL_MS  5000
 #define DTT_HPV_PENDING_MAX	    16
+#define DTT_HPV_REQUEST_ATTEMPTS    4
 #define DTT_HPV_ACTIVE_LIMIT	    64	/* config bound of active_max */
 #define DTT_HPV_PASSIVE_LIMIT	    256 /* config bound of passive_max */
 
@@ -64,6 +69,9 @@ struct dtt_hpv_config {
 	uint32_t join_timeout_ms;     /* an unanswered Join, > 0 */
 	uint32_t refill_interval_ms;  /* periodic refill; 0 = only on removals (the reference) */
 	uint16_t pending_max;	      /* outstanding Neighbor/Join requests, >= 1 */
+	uint8_t request_attempts;     /* copies of an unanswered Neighbor/Join request, one per
+				       * timeout, before the peer is given up, >= 1 (1: the
+				       * reference) */
 };
 
 void dtt_hpv_config_init(struct dtt_hpv_config *cfg);
@@ -106,6 +114,7 @@ struct dtt_hpv_stats {
 	uint64_t shuffles_sent, shuffles_received, shuffle_replies_received;
 	uint64_t disconnects_received;
 	uint64_t pending_timeouts; /* requests unanswered in time */
+	uint64_t requests_repeated; /* Neighbor/Join requests sent again after a timeout */
 	uint64_t pending_full;	   /* requests not sent: pending_max outstanding */
 	uint64_t send_failed;	   /* ops->send refused a message */
 	uint64_t passive_evicted;  /* random passive entries dropped for newer ones */
@@ -114,6 +123,9 @@ struct dtt_hpv_stats {
 struct dtt_hpv_pending {
 	uint8_t id[DTT_GOSSIP_PEER_BYTES];
 	uint64_t deadline_ms;
+	uint8_t type;	  /* DTT_GOSSIP_MSG_NEIGHBOR or _JOIN: what a retry sends again */
+	uint8_t priority; /* of a Neighbor */
+	uint8_t sent;	  /* copies sent so far */
 };
 
 struct dtt_hpv {

@@ -104,6 +104,7 @@ struct conn {
 	struct sess cur; /* sends and receives */
 	struct sess alt; /* superseded (receive only) or answered but not yet confirmed */
 	uint64_t alt_expire_ms;
+	uint64_t rekey_retry_ms; /* a rekey that failed (loss): the next try, not before */
 	struct hs hs;
 	struct qmsg *q_head, *q_tail;
 	uint32_t q_len;
@@ -186,7 +187,7 @@ void dtt_links_config_init(struct dtt_links_config *cfg)
 	cfg->peers_max = 256;
 	cfg->queue_max = 8;
 	cfg->handshake_timeout_ms = 1000;
-	cfg->handshake_attempts = 3;
+	cfg->handshake_attempts = 5;
 	cfg->keepalive_ms = 2000;
 	cfg->dead_ms = 6000;
 	cfg->rekey_ms = 120000;
@@ -455,6 +456,17 @@ static uint64_t rekey_after_ms(const struct dtt_links *l, const struct sess *s)
 	return l->cfg.rekey_ms + (s->initiator ? 0 : hs_window_ms(l));
 }
 
+/* When a watched peer is due a ping: keepalive_ms after its last datagram, and once it has
+ * been that quiet (a lossy link, or a dead peer) every keepalive_ms / 10, so that a run of
+ * lost datagrams does not pass for a dead peer before dead_ms (at 30% loss, 20 pings that
+ * all go unanswered: 1 in 700,000). A dead peer costs those 20 pings. */
+static uint64_t ping_due_ms(const struct dtt_links *l, const struct peer *p)
+{
+	uint32_t gap = l->cfg.keepalive_ms / 10 ? l->cfg.keepalive_ms / 10 : 1;
+
+	return max64(p->last_rx_ms + l->cfg.keepalive_ms, p->last_ping_ms + gap);
+}
+
 static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
 {
 	const struct conn *c = p->conn;
@@ -472,10 +484,11 @@ static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
 		t = min64(t, max64(p->last_rx_ms, p->last_tx_ms) + l->cfg.rekey_ms);
 	if (p->watched && c->cur.live) {
 		t = min64(t, p->last_tx_ms + l->cfg.keepalive_ms);
-		t = min64(t, max64(p->last_rx_ms, p->last_ping_ms) + l->cfg.keepalive_ms);
+		t = min64(t, ping_due_ms(l, p));
 	}
 	if (c->cur.live && !c->hs.live)
-		t = min64(t, c->cur.created_ms + rekey_after_ms(l, &c->cur));
+		t = min64(t, max64(c->cur.created_ms + rekey_after_ms(l, &c->cur),
+				   c->rekey_retry_ms));
 	return t;
 }
 
@@ -758,9 +771,17 @@ static void peer_timer_expired(struct dtt_timer *t)
 		return;
 	}
 	if (c->hs.live && now >= c->hs.sent_ms + l->cfg.handshake_timeout_ms) {
-		if (c->hs.attempts >= l->cfg.handshake_attempts || hs_send(l, p) != 0)
+		if (c->hs.attempts < l->cfg.handshake_attempts && hs_send(l, p) == 0) {
+			c->hs.attempts++;
+		} else if (can_send(c)) {
+			/* A rekey that got no answer (loss) while the session still works: keep
+			 * it, try again a handshake window later; liveness judges the peer. */
+			hs_release(l, &c->hs);
+			c->rekey_retry_ms = now + hs_window_ms(l);
+			l->stats.rekeys_failed++;
+		} else {
 			goto failed;
-		c->hs.attempts++;
+		}
 	}
 	if (c->alt.live && now >= c->alt_expire_ms) {
 		sess_release(l, &c->alt);
@@ -774,10 +795,10 @@ static void peer_timer_expired(struct dtt_timer *t)
 	}
 	if (p->watched && can_send(c) &&
 	    (now >= p->last_tx_ms + l->cfg.keepalive_ms ||
-	     now >= max64(p->last_rx_ms, p->last_ping_ms) + l->cfg.keepalive_ms))
+	     now >= ping_due_ms(l, p)))
 		send_keepalive(l, p, true);
 	if (c->cur.live && !c->hs.live && now >= c->cur.created_ms + rekey_after_ms(l, &c->cur) &&
-	    hs_start(l, p) != 0)
+	    now >= c->rekey_retry_ms && hs_start(l, p) != 0)
 		goto failed;
 	if (conn_is_empty(c))
 		conn_free(l, p);

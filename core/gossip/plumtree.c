@@ -41,12 +41,13 @@ struct dtt_plumtree_cached {
 struct announcer {
 	uint8_t peer[ID_BYTES];
 	uint16_t round;
+	uint8_t grafts; /* Grafts sent to it for this id */
 };
 
 struct dtt_plumtree_missing {
 	uint8_t id[MID_BYTES];
 	uint64_t deadline_ms; /* next Graft */
-	uint8_t count;	      /* announcers, oldest first */
+	uint8_t count;	      /* announcers, oldest first (the next to graft first) */
 	struct announcer ann[DTT_PLUMTREE_ANNOUNCERS_MAX];
 };
 
@@ -63,11 +64,15 @@ void dtt_plumtree_config_init(struct dtt_plumtree_config *cfg)
 	cfg->received_max = DTT_PLUMTREE_RECEIVED_MAX;
 	cfg->cache_max = DTT_PLUMTREE_CACHE_MAX;
 	cfg->missing_max = DTT_PLUMTREE_MISSING_MAX;
+	cfg->graft_rounds = DTT_PLUMTREE_GRAFT_ROUNDS;
+	cfg->graft_retry_ms = DTT_PLUMTREE_GRAFT_RETRY_MS;
+	cfg->ihave_copies = 1;
 }
 
 int dtt_plumtree_config_check(const struct dtt_plumtree_config *cfg)
 {
-	if (!cfg->graft_timeout_1_ms || !cfg->graft_timeout_2_ms)
+	if (!cfg->graft_timeout_1_ms || !cfg->graft_timeout_2_ms || !cfg->graft_rounds ||
+	    !cfg->graft_retry_ms || !cfg->ihave_copies || cfg->ihave_copies > 4)
 		return DTT_ERR_INVALID;
 	if (cfg->max_message_size < DTT_PLUMTREE_MESSAGE_SIZE_MIN ||
 	    cfg->max_message_size > DTT_GOSSIP_MSG_CONTENT_MAX)
@@ -306,6 +311,10 @@ static void flush_peer(struct dtt_plumtree *pt, struct dtt_plumtree_peer *p)
 	pt->ops->send(pt->ctx, p->id, &m);
 	pt->stats->ihave_sent++;
 	pt->stats->ihave_entries_sent += m.ihave.count;
+	for (uint8_t c = 1; c < pt->cfg->ihave_copies; c++) {
+		pt->ops->send(pt->ctx, p->id, &m);
+		pt->stats->ihave_sent++;
+	}
 }
 
 static void queue_ihave(struct dtt_plumtree *pt, struct dtt_plumtree_peer *p, const uint8_t *id,
@@ -421,11 +430,18 @@ static void graft_expired(struct dtt_timer *t)
 			missing_remove_at(pt, i);
 			continue;
 		}
-		/* the oldest announcer first; the next one if this Graft goes unanswered */
+		/* the oldest announcer first; the next one if this Graft goes unanswered. An
+		 * announcer with rounds left goes to the back for another try, after the others;
+		 * the first round runs graft_timeout_2_ms apart, later ones graft_retry_ms. */
 		a = m->ann[0];
 		memmove(&m->ann[0], &m->ann[1], sizeof(m->ann[0]) * (m->count - 1));
-		m->count--;
-		m->deadline_ms = at + pt->cfg->graft_timeout_2_ms;
+		a.grafts++;
+		if (a.grafts < pt->cfg->graft_rounds)
+			m->ann[m->count - 1] = a;
+		else
+			m->count--;
+		m->deadline_ms = at + (m->count && m->ann[0].grafts == 0 ? pt->cfg->graft_timeout_2_ms
+									: pt->cfg->graft_retry_ms);
 		p = find_peer(pt, a.peer);
 		if (p >= 0) {
 			pt->peers[p].eager = true;
@@ -468,6 +484,7 @@ static void on_ihave(struct dtt_plumtree *pt, const uint8_t *from, const struct 
 			continue;
 		memcpy(m->ann[m->count].peer, from, ID_BYTES);
 		m->ann[m->count].round = e->round;
+		m->ann[m->count].grafts = 0;
 		m->count++;
 	}
 	if (changed)

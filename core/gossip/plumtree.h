@@ -19,6 +19,9 @@
  *     (the reference compares the incremented round, one hop early, §6.5);
  *   - a broadcast to Neighbors scope goes to every neighbour, eager and lazy (§6.1 quirk);
  *   - a missing id whose announcers are used up is forgotten at its graft deadline;
+ *   - over lossy UDP a Graft (or its answer) may be lost: after one Graft to each announcer
+ *     (graft_timeout_2_ms apart, as the reference) come graft_rounds - 1 more rounds over the
+ *     same announcers, graft_retry_ms apart, until the payload arrives;
  *   - every table is bounded (received_max, cache_max, missing_max; 8 announcers per id).
  *
  * Timers (embedded; none allocates):
@@ -50,6 +53,8 @@
 #define DTT_PLUMTREE_CACHE_MAX		    256
 #define DTT_PLUMTREE_MISSING_MAX	    256
 #define DTT_PLUMTREE_ANNOUNCERS_MAX	    8 /* IHave senders remembered per missing id */
+#define DTT_PLUMTREE_GRAFT_ROUNDS	    3
+#define DTT_PLUMTREE_GRAFT_RETRY_MS	    500
 
 struct dtt_plumtree_config {
 	uint32_t graft_timeout_1_ms;	 /* IHave -> Graft, > 0 */
@@ -62,6 +67,12 @@ struct dtt_plumtree_config {
 	uint32_t received_max;		 /* ids remembered; the oldest goes first, >= 1 */
 	uint32_t cache_max;		 /* payloads kept; the oldest goes first */
 	uint32_t missing_max;		 /* announced ids not yet received, >= 1 */
+	uint8_t graft_rounds;		 /* Grafts per announcer of a missing id, >= 1 (1: the
+					  * reference) */
+	uint32_t graft_retry_ms;	 /* between Grafts after the first round, > 0 */
+	uint8_t ihave_copies;		 /* datagrams per IHave batch, 1..4 (1: the reference; 2
+					  * on a lossy network: an id whose every announcement
+					  * was lost cannot be grafted) */
 };
 
 void dtt_plumtree_config_init(struct dtt_plumtree_config *cfg);

@@ -35,6 +35,7 @@ void dtt_tracker_config_init(struct dtt_tracker_config *cfg)
 	cfg->bubble_min_neighbors = 4;
 	cfg->bubble_max_join_peers = 2;
 	cfg->overlap_max_join_peers = 2;
+	cfg->lonely_retry_ms = 2000;
 	dtt_publish_config_init(&cfg->publish);
 }
 
@@ -97,6 +98,7 @@ struct dtt_tracker_topic {
 	uint64_t started_ms;
 	bool joined, freeing;
 	unsigned neighbors; /* as reported through on_neighbor */
+	uint32_t lonely_wait_ms; /* the last wait between bubble merges while alone, or 0 */
 
 	/* bootstrap */
 	enum boot_state boot;
@@ -502,6 +504,26 @@ static void pub_expired(struct dtt_timer *timer)
 
 /* --- merges (§7.5, §7.6) --- */
 
+/* The next bubble tick: the worker's schedule, or while the member is alone the growing
+ * lonely wait (each tick costs two slot reads, so an isolated member stays quiet). */
+static void bubble_arm(struct dtt_tracker_topic *t)
+{
+	uint32_t cap = t->cfg.bubble.base_ms < 1000 ? 1000 : t->cfg.bubble.base_ms;
+
+	if (t->neighbors > 0 || t->cfg.lonely_retry_ms == 0) {
+		t->lonely_wait_ms = 0;
+		arm_worker(t, &t->bubble.timer, &t->cfg.bubble);
+		return;
+	}
+	if (t->lonely_wait_ms == 0)
+		t->lonely_wait_ms = t->cfg.lonely_retry_ms;
+	else
+		t->lonely_wait_ms = t->lonely_wait_ms > cap / 2 ? cap : t->lonely_wait_ms * 2;
+	if (t->lonely_wait_ms > cap)
+		t->lonely_wait_ms = cap;
+	arm_in(t, &t->bubble.timer, t->lonely_wait_ms);
+}
+
 static void merge_finish(struct merge *mg)
 {
 	struct dtt_tracker_topic *t = mg->t;
@@ -572,7 +594,10 @@ static void merge_finish(struct merge *mg)
 			     (long)n);
 		}
 	}
-	arm_worker(t, &mg->timer, mg->kind == MERGE_BUBBLE ? &t->cfg.bubble : &t->cfg.overlap);
+	if (mg->kind == MERGE_BUBBLE)
+		bubble_arm(t);
+	else
+		arm_worker(t, &mg->timer, &t->cfg.overlap);
 }
 
 static void merge_record(void *ctx, const struct dtt_peer_record *r)
@@ -644,7 +669,10 @@ static void merge_expired(struct dtt_timer *timer)
 				dtt_records_get_cancel(mg->get[i]);
 		dtt_free(mg->records);
 		mg->records = NULL;
-		arm_worker(t, &mg->timer, mg->kind == MERGE_BUBBLE ? &t->cfg.bubble : &t->cfg.overlap);
+		if (mg->kind == MERGE_BUBBLE)
+			bubble_arm(t);
+		else
+			arm_worker(t, &mg->timer, &t->cfg.overlap);
 	}
 }
 
@@ -740,6 +768,16 @@ void dtt_tracker_topic_on_neighbor(struct dtt_tracker_topic *t, bool up)
 		t->neighbors++;
 	else if (t->neighbors)
 		t->neighbors--;
+	/* Alone again after having joined: try to rejoin soon rather than at the bubble
+	 * worker's next tick, unless a tick is running or already due sooner. */
+	if (!up && t->neighbors == 0 && t->boot == BOOT_DONE && !t->freeing &&
+	    t->cfg.bubble.enabled && t->cfg.lonely_retry_ms && t->bubble.running == 0 &&
+	    !t->bubble.records && t->lonely_wait_ms == 0 &&
+	    (!dtt_timer_is_armed(&t->bubble.timer) ||
+	     t->bubble.timer.deadline_ms > now_ms(t) + t->cfg.lonely_retry_ms)) {
+		t->lonely_wait_ms = t->cfg.lonely_retry_ms;
+		arm_in(t, &t->bubble.timer, t->lonely_wait_ms);
+	}
 	if (!up || t->joined)
 		return;
 	t->joined = true;

@@ -52,6 +52,11 @@ struct dtt_tracker_config {
 	uint32_t bubble_min_neighbors;              /* 4 */
 	uint32_t bubble_max_join_peers;             /* 2 */
 	uint32_t overlap_max_join_peers;            /* 2 */
+	/* A joined member left without any neighbour (an outage timed them all out) runs the
+	 * bubble merge lonely_retry_ms after it lost the last one, then again after twice the
+	 * wait, ... up to bubble.base_ms, for as long as it stays alone (0: only the bubble
+	 * worker's own schedule). */
+	uint32_t lonely_retry_ms;                   /* 2000 */
 	/* DHT (§6.2): put retries and timeouts */
 	struct dtt_publish_config publish;
 };
