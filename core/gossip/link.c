@@ -108,12 +108,15 @@ struct conn {
 	struct hs hs;
 	struct qmsg *q_head, *q_tail;
 	uint32_t q_len;
+	/* set_addr during a session: the peer's address once the session is gone (kept here,
+	 * not in the address book entry, as only a peer with a session can have one) */
+	bool has_hint;
+	struct dtt_addr hint;
 };
 
 struct peer {
 	uint8_t id[DTT_LINK_ID_BYTES];
 	struct dtt_addr addr;
-	struct dtt_addr hint; /* set_addr during a session: used once the session is gone */
 	struct dtt_timer timer;
 	struct dtt_links *l;
 	struct conn *conn;
@@ -124,7 +127,7 @@ struct peer {
 	uint64_t init_ts;      /* greatest initiation timestamp accepted from the peer */
 	uint64_t lru;	       /* use stamp, for eviction */
 	uint32_t epoch;	       /* bumped whenever the connection is torn down */
-	bool has_addr, has_hint, watched, up;
+	bool has_addr, watched, up;
 };
 
 struct idx_ent {
@@ -421,13 +424,11 @@ static void conn_free(struct dtt_links *l, struct peer *p)
 	sess_release(l, &c->cur);
 	sess_release(l, &c->alt);
 	queue_clear(c);
+	if (c->has_hint)
+		p->addr = c->hint;
 	dtt_free_secret(c, sizeof(*c));
 	p->conn = NULL;
 	p->epoch++;
-	if (p->has_hint) {
-		p->addr = p->hint;
-		p->has_hint = false;
-	}
 }
 
 static bool conn_is_empty(const struct conn *c)
@@ -1258,11 +1259,12 @@ int dtt_links_set_addr(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES
 	if (!can_send(p->conn)) {
 		p->addr = *addr;
 		p->has_addr = true;
-		p->has_hint = false;
+		if (p->conn)
+			p->conn->has_hint = false;
 	} else if (!dtt_addr_eq(addr, &p->addr)) {
 		/* The session's address is the one the peer proved; this one is for later. */
-		p->hint = *addr;
-		p->has_hint = true;
+		p->conn->hint = *addr;
+		p->conn->has_hint = true;
 	}
 	return 0;
 }
