@@ -7,7 +7,7 @@
 # that every member joins, that the overlay becomes one component, and that every line each
 # member broadcasts reaches every other member exactly once. Removes its containers and the
 # network on exit (the image stays, so a second run builds from the cache; --remove-image
-# removes it too). Needs a running dockerd; see docker/README.md.
+# removes it too). If no dockerd runs, starts one (as root) and stops it at the end.
 #   docker/test.sh [--remove-image] [--help]
 # Exit status: 0 pass, 1 a check failed, 2 bad arguments or no docker, 124 out of time.
 set -uo pipefail
@@ -21,8 +21,45 @@ for a in "$@"; do
 	*) echo "docker/test.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
 	esac
 done
+
+# The outer run: a dockerd if none answers (stopped again at the end), then the test itself
+# under a time budget. The daemon is in its own session, so that a Ctrl-C or the budget's
+# signal reaches the test (which removes its containers) and not the daemon.
 if [ -z "${DTT_DOCKER_INNER:-}" ]; then
-	DTT_DOCKER_INNER=1 exec timeout --kill-after=20 "${DTT_DOCKER_BUDGET_S:-900}" "$0" "$@"
+	command -v docker > /dev/null || { echo "docker/test.sh: docker is not installed (apt-get install docker.io)" >&2; exit 2; }
+	dockerd_pid=""
+	if ! docker info > /dev/null 2>&1; then
+		command -v dockerd > /dev/null && [ "$(id -u)" = 0 ] ||
+			{ echo "docker/test.sh: no running dockerd, and cannot start one (needs root and docker.io)" >&2; exit 2; }
+		dlog=$(mktemp /tmp/dtt-dockerd.XXXXXX.log)
+		# --bridge=none: no default docker0 network; the test makes the only one it uses
+		setsid dockerd --bridge=none > "$dlog" 2>&1 < /dev/null &
+		dockerd_pid=$!
+		for _ in $(seq 60); do
+			docker info > /dev/null 2>&1 && break
+			kill -0 "$dockerd_pid" 2> /dev/null || break
+			sleep 0.5
+		done
+		if ! docker info > /dev/null 2>&1; then
+			tail -20 "$dlog" >&2
+			kill "$dockerd_pid" 2> /dev/null; wait "$dockerd_pid" 2> /dev/null
+			echo "docker/test.sh: dockerd did not start (log: $dlog)" >&2
+			exit 2
+		fi
+		echo "started dockerd (pid $dockerd_pid, log $dlog)"
+	fi
+	trap '' INT TERM # the test gets the signal and cleans up; this shell then stops dockerd
+	DTT_DOCKER_INNER=1 timeout --kill-after=30 "${DTT_DOCKER_BUDGET_S:-900}" "$0" "$@"
+	rc=$?
+	if [ -n "$dockerd_pid" ]; then
+		kill -TERM "$dockerd_pid" 2> /dev/null
+		for _ in $(seq 60); do kill -0 "$dockerd_pid" 2> /dev/null || break; sleep 0.5; done
+		kill -KILL "$dockerd_pid" 2> /dev/null
+		wait "$dockerd_pid" 2> /dev/null
+		echo "stopped dockerd (pid $dockerd_pid)"
+		rm -f "$dlog"
+	fi
+	exit "$rc"
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +77,6 @@ t0=$(date +%s)
 log() { printf '[%3ss] %s\n' "$(($(date +%s) - t0))" "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-command -v docker > /dev/null || { echo "docker/test.sh: docker is not installed" >&2; exit 2; }
 docker info > /dev/null 2>&1 || { echo "docker/test.sh: no running dockerd" >&2; exit 2; }
 
 containers=()
@@ -52,6 +88,8 @@ cleanup() {
 	[ -n "${DTT_DOCKER_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT # bash runs the EXIT trap on exit, not when a signal ends it
+trap 'exit 143' TERM
 
 # leftovers of an interrupted run (same names and label) would block the fixed subnet
 for c in $(docker ps -aq --filter "label=$label"); do docker rm -f "$c" > /dev/null; done
@@ -65,7 +103,9 @@ fi
 if ! docker image inspect "$base" > /dev/null 2>&1; then
 	command -v mmdebstrap > /dev/null || { echo "docker/test.sh: $base is missing and mmdebstrap is not installed" >&2; exit 2; }
 	log "making $base with mmdebstrap"
-	mmdebstrap --quiet --variant=apt bookworm - | docker import - "$base" > /dev/null ||
+	# the mirror is named (with none, mmdebstrap would read sources from a non-tty stdin)
+	mmdebstrap --quiet --variant=apt bookworm - "${DTT_DEBIAN_MIRROR:-http://deb.debian.org/debian}" < /dev/null |
+		docker import - "$base" > /dev/null ||
 		fail "could not make $base"
 fi
 log "building $image from $base"
