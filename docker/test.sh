@@ -48,9 +48,18 @@ if [ -z "${DTT_DOCKER_INNER:-}" ]; then
 		fi
 		echo "started dockerd (pid $dockerd_pid, log $dlog)"
 	fi
-	trap '' INT TERM # the test gets the signal and cleans up; this shell then stops dockerd
-	DTT_DOCKER_INNER=1 timeout --kill-after=30 "${DTT_DOCKER_BUDGET_S:-900}" "$0" "$@"
-	rc=$?
+	# timeout runs in a process group of its own, which a Ctrl-C on the terminal does not reach:
+	# this shell passes INT and TERM on (timeout signals the test's group, the test removes its
+	# containers), waits for the test to end, and then stops dockerd
+	DTT_DOCKER_INNER=1 timeout --kill-after=30 "${DTT_DOCKER_BUDGET_S:-900}" "$0" "$@" < /dev/null &
+	tpid=$!
+	trap 'kill -INT "$tpid" 2> /dev/null' INT
+	trap 'kill -TERM "$tpid" 2> /dev/null' TERM
+	while :; do
+		wait "$tpid"
+		rc=$?
+		kill -0 "$tpid" 2> /dev/null || break # a signal ended the wait, not the test
+	done
 	if [ -n "$dockerd_pid" ]; then
 		kill -TERM "$dockerd_pid" 2> /dev/null
 		for _ in $(seq 60); do kill -0 "$dockerd_pid" 2> /dev/null || break; sleep 0.5; done
@@ -88,8 +97,8 @@ cleanup() {
 	[ -n "${DTT_DOCKER_KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT # bash runs the EXIT trap on exit, not when a signal ends it
-trap 'exit 143' TERM
+trap 'log "interrupted"; exit 130' INT # bash runs the EXIT trap on exit, not when a signal ends it
+trap 'log "terminated"; exit 143' TERM
 
 # leftovers of an interrupted run (same names and label) would block the fixed subnet
 for c in $(docker ps -aq --filter "label=$label"); do docker rm -f "$c" > /dev/null; done
@@ -109,8 +118,12 @@ if ! docker image inspect "$base" > /dev/null 2>&1; then
 		fail "could not make $base"
 fi
 log "building $image from $base"
+old_id=$(docker image inspect -f '{{.Id}}' "$image" 2> /dev/null)
 docker build --network host --build-arg "BASE=$base" -f "$root/docker/Dockerfile" \
 	-t "$image" "$root" > "$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "docker build"; }
+# the previous build of $image, now untagged, goes (Docker keeps it otherwise)
+new_id=$(docker image inspect -f '{{.Id}}' "$image")
+[ -z "$old_id" ] || [ "$old_id" = "$new_id" ] || docker image rm "$old_id" > /dev/null 2>&1
 log "image $image built"
 
 # --- the network: internal (no route out), a fixed private subnet ---
