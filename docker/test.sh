@@ -47,6 +47,7 @@ if [ -z "${DTT_DOCKER_INNER:-}" ]; then
 			exit 2
 		fi
 		echo "started dockerd (pid $dockerd_pid, log $dlog)"
+		before=$(docker ps -aq --no-trunc | sort)
 	fi
 	# timeout runs in a process group of its own, which a Ctrl-C on the terminal does not reach:
 	# this shell passes INT and TERM on (timeout signals the test's group, the test removes its
@@ -61,6 +62,16 @@ if [ -z "${DTT_DOCKER_INNER:-}" ]; then
 		kill -0 "$tpid" 2> /dev/null || break # a signal ended the wait, not the test
 	done
 	if [ -n "$dockerd_pid" ]; then
+		# a build cut short leaves its step's container to the daemon, which removes it
+		# unless stopped first: wait (at most 30 s) until every container this daemon did not
+		# have at its start is gone, removing what is left
+		for _ in $(seq 30); do
+			new=$(comm -13 <(echo "$before") <(docker ps -aq --no-trunc | sort))
+			[ -z "$new" ] && break
+			docker rm -f $new > /dev/null 2>&1
+			sleep 1
+		done
+		[ -z "$new" ] || echo "docker/test.sh: containers left: $new" >&2
 		kill -TERM "$dockerd_pid" 2> /dev/null
 		for _ in $(seq 60); do kill -0 "$dockerd_pid" 2> /dev/null || break; sleep 0.5; done
 		kill -KILL "$dockerd_pid" 2> /dev/null
@@ -119,7 +130,7 @@ if ! docker image inspect "$base" > /dev/null 2>&1; then
 fi
 log "building $image from $base"
 old_id=$(docker image inspect -f '{{.Id}}' "$image" 2> /dev/null)
-docker build --network host --build-arg "BASE=$base" -f "$root/docker/Dockerfile" \
+docker build --network host --force-rm --build-arg "BASE=$base" -f "$root/docker/Dockerfile" \
 	-t "$image" "$root" > "$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; fail "docker build"; }
 # the previous build of $image, now untagged, goes (Docker keeps it otherwise)
 new_id=$(docker image inspect -f '{{.Id}}' "$image")
