@@ -9,17 +9,18 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 	exit 0
 fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build-deb}
+build=$(realpath -m "${1:-$root/build-deb}")   # absolute: the script works from $root
 
 # Debian's build flags, all hardening on (as a package built with debhelper and
 # hardening=+all): _FORTIFY_SOURCE, stack protector, format checks, RELRO and BIND_NOW
 cd "$root"
+mkdir -p "$build"
 eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
 	-DCMAKE_C_FLAGS="$CPPFLAGS $CFLAGS" -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" \
 	-DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" \
-	-DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON > "$build.configure.log" ||
-	{ cat "$build.configure.log"; exit 1; }
+	-DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON > "$build/configure.log" ||
+	{ cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target dtt-node dtt_shared dtt_static > /dev/null
 rm -f "$build"/*.deb
 (cd "$build" && cpack -G DEB > cpack.log) || { cat "$build/cpack.log"; exit 1; }
