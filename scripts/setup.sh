@@ -18,6 +18,7 @@ packages=(
 	slurmctld slurmd slurm-client munge # the Slurm job-array test (a one-node cluster)
 	libmicrohttpd-dev                   # dtt-node --metrics (Prometheus over HTTP)
 	curl                                # the metrics test scrapes it
+	libns3-dev libgsl-dev               # dtt-sim-ns3 (ns-3 3.37; its pkg-config Libs name libgsl)
 )
 
 sudo=""

@@ -8,7 +8,7 @@
 
 int dtt_sim_usage_error(const char *usage, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "dtt-sim: ");
+	fprintf(stderr, DTT_SIM_PROG ": ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n\n%s", usage);
 	return DTT_SIM_EXIT_USAGE;

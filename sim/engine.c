@@ -129,12 +129,14 @@ void sim_fatal(struct dtt_sim *s, int err, const char *what)
 
 void sim_push(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t arg)
 {
-	int err = dtt_simq_push(&s->q, t_us, tag, arg);
+	int err = s->be_ops->schedule(s->be, t_us, tag, arg);
+	size_t pending;
 
 	if (err)
 		sim_fatal(s, err, "event queue");
-	if (s->q.count > s->queue_peak)
-		s->queue_peak = s->q.count;
+	pending = s->be_ops->pending(s->be);
+	if (pending > s->queue_peak)
+		s->queue_peak = pending;
 }
 
 int sim_series_add(struct series *se, uint64_t t, double v, double w)
@@ -206,9 +208,6 @@ static int64_t env_wall_ms(void *ctx)
 
 static void net_send(struct dtt_sim *s, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
 {
-	uint64_t delay[2];
-	int copies;
-
 	s->iv.datagrams++;
 	s->iv.bytes += len;
 	if (len && buf[0] == 'd') { /* KRPC is bencode; anything else is a gossip link frame */
@@ -218,6 +217,44 @@ static void net_send(struct dtt_sim *s, uint32_t from, uint32_t to, const uint8_
 		s->iv.dgrams_gossip++;
 		s->iv.bytes_gossip += len;
 	}
+	s->be_ops->send(s->be, from, to, buf, len);
+}
+
+/* --- the built-in backend (backend.h): queue.h, pool.h and net.h --- */
+
+static int builtin_open(struct dtt_sim *s, void **be, char *err, size_t err_len)
+{
+	(void)err;
+	(void)err_len;
+	*be = s;
+	return 0;
+}
+
+static void builtin_close(void *be)
+{
+	(void)be;
+}
+
+static int builtin_schedule(void *be, uint64_t t_us, uint32_t tag, uint32_t arg)
+{
+	struct dtt_sim *s = be;
+
+	return dtt_simq_push(&s->q, t_us, tag, arg);
+}
+
+static size_t builtin_pending(void *be)
+{
+	const struct dtt_sim *s = be;
+
+	return s->q.count;
+}
+
+static void builtin_send(void *be, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
+{
+	struct dtt_sim *s = be;
+	uint64_t delay[2];
+	int copies;
+
 	if (to == UINT32_MAX || len > DTT_SIMPOOL_DGRAM_MAX) {
 		s->net.stats.sent++;
 		s->net.stats.undeliverable++;
@@ -390,21 +427,17 @@ static void node_rejoin(struct dtt_sim *s, struct simnode *sn)
 
 /* --- datagrams and wakes --- */
 
-static void on_deliver(struct dtt_sim *s, uint32_t idx)
+static void receive(struct dtt_sim *s, uint32_t from, uint32_t to, uint32_t to_inc,
+		    const uint8_t *data, size_t len)
 {
-	const struct dtt_simpkt *k = dtt_simpool_pkt(&s->pool, idx);
-	uint32_t from = k->from, to = k->to;
-	size_t len = k->len;
 	struct simnode *sn = &s->nodes[to];
 	struct dtt_addr fa;
-	const uint8_t *data;
 
-	if (sn->state != NS_UP || sn->incarnation != k->to_inc) {
+	if (sn->state != NS_UP || sn->incarnation != to_inc) {
 		s->net.stats.undeliverable++;
 	} else if (!dtt_simnet_can_reach(&s->net, from, to)) {
 		s->net.stats.blocked++;
 	} else {
-		data = dtt_simpool_data(&s->pool, idx);
 		dig(s, s->now_us);
 		dig(s, (uint64_t)from << 32 | to);
 		dig(s, len);
@@ -415,7 +448,27 @@ static void on_deliver(struct dtt_sim *s, uint32_t idx)
 		dtt_node_on_datagram(sn->node, &fa, data, len);
 		sim_rearm(s, sn);
 	}
+}
+
+static void on_deliver(struct dtt_sim *s, uint32_t idx)
+{
+	const struct dtt_simpkt *k = dtt_simpool_pkt(&s->pool, idx);
+
+	receive(s, k->from, k->to, k->to_inc, dtt_simpool_data(&s->pool, idx), k->len);
 	dtt_simpool_release(&s->pool, idx);
+}
+
+void dtt_sim_receive(struct dtt_sim *s, uint64_t t_us, uint32_t from, uint32_t to, uint32_t to_inc,
+		     const uint8_t *data, size_t len)
+{
+	if (s->status || to >= s->n || from >= s->n)
+		return;
+	s->now_us = t_us;
+	s->events++; /* an arrival is an event, as a built-in DELIVER is */
+	s->iv.events++;
+	s->cur_node = to;
+	receive(s, from, to, to_inc, data, len);
+	s->cur_node = -1;
 }
 
 static void on_wake(struct dtt_sim *s, struct simnode *sn, uint32_t gen)
@@ -1220,6 +1273,14 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		sn->leave_ms = -1;
 		sn->member = -1;
 	}
+	s->be_ops = opt->backend ? opt->backend : &dtt_sim_builtin_backend;
+	rc = s->be_ops->open(s, &s->be, s->err, sizeof(s->err));
+	if (rc) {
+		s->be_ops = NULL;
+		snprintf(err, err_len, "%s backend: %s", opt->backend->name, s->err);
+		dtt_sim_free(s);
+		return NULL;
+	}
 	/* Joins: the well-known bootstrap nodes at 0, the others spread over join.over. */
 	for (uint32_t i = 0; i < s->n_dht; i++) {
 		uint64_t t = 0;
@@ -1257,7 +1318,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		    .duration_ms = s->end_us / 1000,
 		    .nodes = s->n,
 		    .overrides = sc->overrides,
-		    .backend = "dtt-sim",
+		    .backend = s->be_ops->name,
 		};
 		int64_t id = dtt_results_run_begin(s->res, &run);
 
@@ -1291,6 +1352,8 @@ void dtt_sim_free(struct dtt_sim *s)
 			dtt_node_free(s->nodes[i].node);
 		}
 	}
+	if (s->be_ops)
+		s->be_ops->close(s->be);
 	dtt_free(s->nodes);
 	sim_members_free(s);
 	dtt_verify_memo_free(s->memo); /* after the nodes, which borrow it */
@@ -1315,53 +1378,143 @@ void dtt_sim_free(struct dtt_sim *s)
 int dtt_sim_run_until(struct dtt_sim *s, uint64_t t_ms)
 {
 	uint64_t lim = sim_ms_to_us(t_ms);
-	const struct dtt_simq_ev *top;
-	struct dtt_simq_ev ev;
+	int rc;
 
 	if (lim > s->end_us)
 		lim = s->end_us;
 	if (s->status)
 		return s->status;
-	while ((top = dtt_simq_peek(&s->q)) && top->time_us <= lim) {
-		uint32_t node;
-
-		dtt_simq_pop(&s->q, &ev);
-		s->now_us = ev.time_us;
-		s->events++;
-		s->iv.events++;
-		node = ev.tag & TAG_NODE_MASK;
-		s->cur_node = ev.tag >> TAG_NODE_BITS <= EV_JOIN ? (int64_t)node : -1;
-		switch (ev.tag >> TAG_NODE_BITS) {
-		case EV_DELIVER: on_deliver(s, ev.arg); break;
-		case EV_WAKE: on_wake(s, &s->nodes[node], ev.arg); break;
-		case EV_JOIN:
-			if (s->nodes[node].state == NS_NEW)
-				node_start(s, &s->nodes[node]);
-			break;
-		case EV_SCENARIO: on_scenario(s, ev.arg); break;
-		case EV_SAMPLE: on_sample(s); break;
-		case EV_PUT: on_put(s); break;
-		case EV_GET: on_get(s); break;
-		case EV_TRAFFIC: sim_members_on_traffic(s, node); break;
-		default: sim_fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
-		}
-		s->cur_node = -1;
-		if (s->status)
-			return s->status;
-		if (s->events % PROGRESS_EVERY == 0) {
-			if (s->opt.stop && *s->opt.stop)
-				return DTT_ERR_CANCELED;
-			if (s->opt.progress) {
-				double now = wall_now();
-
-				if (now - s->last_progress >= 0.5)
-					progress(s, now);
-			}
-		}
-	}
+	rc = s->be_ops->run_until(s->be, lim);
+	if (rc)
+		return rc;
 	if (lim > s->now_us)
 		s->now_us = lim;
 	return 0;
+}
+
+int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t arg)
+{
+	uint32_t node = tag & TAG_NODE_MASK;
+
+	if (s->status)
+		return s->status;
+	s->now_us = t_us;
+	s->events++;
+	s->iv.events++;
+	s->cur_node = tag >> TAG_NODE_BITS <= EV_JOIN ? (int64_t)node : -1;
+	switch (tag >> TAG_NODE_BITS) {
+	case EV_DELIVER: on_deliver(s, arg); break;
+	case EV_WAKE: on_wake(s, &s->nodes[node], arg); break;
+	case EV_JOIN:
+		if (s->nodes[node].state == NS_NEW)
+			node_start(s, &s->nodes[node]);
+		break;
+	case EV_SCENARIO: on_scenario(s, arg); break;
+	case EV_SAMPLE: on_sample(s); break;
+	case EV_PUT: on_put(s); break;
+	case EV_GET: on_get(s); break;
+	case EV_TRAFFIC: sim_members_on_traffic(s, node); break;
+	default: sim_fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
+	}
+	s->cur_node = -1;
+	if (s->status)
+		return s->status;
+	if (s->events % PROGRESS_EVERY == 0) {
+		if (s->opt.stop && *s->opt.stop)
+			return DTT_ERR_CANCELED;
+		if (s->opt.progress) {
+			double now = wall_now();
+
+			if (now - s->last_progress >= 0.5)
+				progress(s, now);
+		}
+	}
+	return 0;
+}
+
+static int builtin_run_until(void *be, uint64_t lim)
+{
+	struct dtt_sim *s = be;
+	const struct dtt_simq_ev *top;
+	struct dtt_simq_ev ev;
+	int rc;
+
+	while ((top = dtt_simq_peek(&s->q)) && top->time_us <= lim) {
+		dtt_simq_pop(&s->q, &ev);
+		rc = dtt_sim_dispatch(s, ev.time_us, ev.tag, ev.arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const struct dtt_sim_backend_ops dtt_sim_builtin_backend = {
+    .name = "dtt-sim",
+    .open = builtin_open,
+    .close = builtin_close,
+    .schedule = builtin_schedule,
+    .send = builtin_send,
+    .run_until = builtin_run_until,
+    .pending = builtin_pending,
+};
+
+int dtt_sim_backend_fate(struct dtt_sim *s, uint32_t from, uint32_t to, size_t len,
+			 uint64_t jitter_us[2])
+{
+	uint64_t base;
+	int copies;
+
+	if (to >= s->n || len > DTT_SIMPOOL_DGRAM_MAX) { /* as the built-in backend does */
+		s->net.stats.sent++;
+		s->net.stats.undeliverable++;
+		return 0;
+	}
+	base = dtt_simnet_base_us(&s->net, from, to);
+	copies = dtt_simnet_route(&s->net, from, to, jitter_us);
+
+	for (int i = 0; i < copies; i++)
+		jitter_us[i] = jitter_us[i] > base ? jitter_us[i] - base : 0;
+	return copies;
+}
+
+void dtt_sim_backend_undeliverable(struct dtt_sim *s)
+{
+	s->net.stats.undeliverable++;
+}
+
+int dtt_sim_backend_status(const struct dtt_sim *s)
+{
+	return s->status;
+}
+
+uint32_t dtt_sim_backend_nodes(const struct dtt_sim *s)
+{
+	return s->n;
+}
+
+uint32_t dtt_sim_backend_incarnation(const struct dtt_sim *s, uint32_t node)
+{
+	return node < s->n ? s->nodes[node].incarnation : 0;
+}
+
+const struct dtt_scenario *dtt_sim_backend_scenario(const struct dtt_sim *s)
+{
+	return s->sc;
+}
+
+uint64_t dtt_sim_backend_seed(const struct dtt_sim *s)
+{
+	return s->seed;
+}
+
+uint64_t dtt_sim_backend_base_us(const struct dtt_sim *s, uint32_t a, uint32_t b)
+{
+	return dtt_simnet_base_us(&s->net, a, b);
+}
+
+void dtt_sim_backend_coordinates(const struct dtt_sim *s, uint32_t a, double *x, double *y)
+{
+	dtt_simnet_coordinates(&s->net, a, x, y);
 }
 
 static void summary(struct dtt_sim *s, const char *name, double v)

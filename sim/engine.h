@@ -34,6 +34,7 @@
 struct dtt_results;
 struct dtt_node;
 struct dtt_sim;
+struct dtt_sim_backend_ops;
 
 /* Random stream purposes: one independent stream per (purpose, index). */
 enum dtt_sim_purpose {
@@ -53,6 +54,8 @@ struct dtt_sim_options {
 	bool progress;		     /* a progress line on stderr, ~2 per second */
 	int log_level;		     /* core log messages at or below this level go to stderr */
 	volatile sig_atomic_t *stop; /* set asynchronously to end the run early (may be NULL) */
+	/* What the run runs on (backend.h); NULL: the built-in queue and network model. */
+	const struct dtt_sim_backend_ops *backend;
 };
 
 struct dtt_sim_bench {

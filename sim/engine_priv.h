@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "crypto.h"
 #include "dtt.h"
 #include "engine.h"
@@ -172,6 +173,8 @@ struct dtt_sim {
 	struct dtt_simq q;
 	struct dtt_simpool pool;
 	struct dtt_simnet net;
+	const struct dtt_sim_backend_ops *be_ops; /* the clock, timers and network (backend.h) */
+	void *be;				  /* its state (the built-in one: the sim itself) */
 	struct dtt_node_config cfg;   /* DHT nodes */
 	struct dtt_node_config mcfg;  /* members */
 	struct dtt_verify_memo *memo; /* lent to every node through cfg.dht.verify_memo */

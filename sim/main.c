@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "check.h"
 #include "engine.h"
 #include "err.h"
@@ -28,6 +29,11 @@
 #define EXIT_USAGE 2
 #define ERR_LEN	   1024
 
+/* The built-in backend for dtt-sim; sim/ns3/ builds the same command line on ns-3. */
+#ifndef DTT_SIM_BACKEND
+#define DTT_SIM_BACKEND NULL
+#endif
+
 static volatile sig_atomic_t stop_flag;
 static struct dtt_sim *running; /* for the crash report */
 static uint64_t running_seed;
@@ -35,7 +41,7 @@ static const char *running_path;
 static const struct args *running_args;
 
 static const char usage_main[] =
-    "usage: dtt-sim COMMAND [options]\n"
+    "usage: " DTT_SIM_PROG " COMMAND [options]\n"
     "\n"
     "Deterministic discrete-event simulator of dtt nodes: runs real DHT nodes and topic\n"
     "members (gossip, topic tracker) on a virtual clock and a simulated network, as described\n"
@@ -50,11 +56,11 @@ static const char usage_main[] =
     "  merge DIR          a sweep's results files into one database\n"
     "  bench              the event queue alone in the hold model (events/s)\n"
     "\n"
-    "`dtt-sim COMMAND --help` describes each command's options.\n"
+    "`" DTT_SIM_PROG " COMMAND --help` describes each command's options.\n"
     "exit status: 0 ok, 1 run failed or expectations not met, 2 bad usage or input\n";
 
 static const char usage_run[] =
-    "usage: dtt-sim run SCENARIO [options]\n"
+    "usage: " DTT_SIM_PROG " run SCENARIO [options]\n"
     "\n"
     "Runs the scenario once. Prints a benchmark (events, events/s, wall time, peak RSS,\n"
     "bytes per node), per topic what its members did (joins, broadcasts: delivery, RMR,\n"
@@ -73,7 +79,7 @@ static const char usage_run[] =
     "  --help               this text\n";
 
 static const char usage_check[] =
-    "usage: dtt-sim check SCENARIO [options]\n"
+    "usage: " DTT_SIM_PROG " check SCENARIO [options]\n"
     "\n"
     "Runs each seed and evaluates the scenario's `expect` list; prints PASS/FAIL per seed and\n"
     "per expectation with the measured value, and a `reproduce with:` line per failing\n"
@@ -91,14 +97,14 @@ static const char usage_check[] =
     "  --help               this text\n";
 
 static const char usage_bench[] =
-    "usage: dtt-sim bench [--pending K] [--events N] [--seed S]\n"
+    "usage: " DTT_SIM_PROG " bench [--pending K] [--events N] [--seed S]\n"
     "\n"
     "Measures the event queue alone in the hold model (SIMULATION.md §3.2): K events pending,\n"
     "each popped event schedules one more at now + U[1 us, 1 ms]. Prints events/s (inserts\n"
     "included) and a checksum of the pop order. Defaults: K = 1000 and 100000, N = 10^7.\n";
 
 static const char usage_validate[] =
-    "usage: dtt-sim validate SCENARIO [--set KEY.PATH=VALUE]...\n"
+    "usage: " DTT_SIM_PROG " validate SCENARIO [--set KEY.PATH=VALUE]...\n"
     "\n"
     "Parses the scenario (with overrides) and prints a summary, or the first error with its\n"
     "file, line and column. Exit status 0 when valid, 2 otherwise.\n";
@@ -129,8 +135,9 @@ static void on_crash(int sig)
 
 	if (running) {
 		n = snprintf(buf, sizeof(buf),
-			     "\ndtt-sim: fatal signal %d at simulated time %llu ms, node %lld\n"
-			     "reproduce with: dtt-sim run %s --seed %llu",
+			     "\n" DTT_SIM_PROG
+			     ": fatal signal %d at simulated time %llu ms, node %lld\n"
+			     "reproduce with: " DTT_SIM_PROG " run %s --seed %llu",
 			     sig, (unsigned long long)dtt_sim_now_ms(running),
 			     (long long)dtt_sim_current_node(running), running_path,
 			     (unsigned long long)running_seed);
@@ -159,9 +166,6 @@ static void install_signals(void)
 	signal(SIGBUS, on_crash);
 	signal(SIGFPE, on_crash);
 }
-
-
-
 
 /* Parses the options common to the commands. Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, const char *usage, bool is_check, struct args *a)
@@ -244,7 +248,7 @@ static int load(const struct args *a, struct dtt_scenario *sc)
 	char err[ERR_LEN];
 
 	if (dtt_scenario_load(sc, a->scenario, a->sets, a->sets_count, err, sizeof(err))) {
-		fprintf(stderr, "dtt-sim: %s\n", err);
+		fprintf(stderr, DTT_SIM_PROG ": %s\n", err);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -276,13 +280,13 @@ static struct dtt_results *open_db(const char *path)
 	struct dtt_results *r;
 
 	if (make_parent_dirs(path)) {
-		fprintf(stderr, "dtt-sim: %s: cannot create its directory: %s\n", path,
+		fprintf(stderr, DTT_SIM_PROG ": %s: cannot create its directory: %s\n", path,
 			strerror(errno));
 		return NULL;
 	}
 	r = dtt_results_open(path, err, sizeof(err));
 	if (!r)
-		fprintf(stderr, "dtt-sim: %s: %s\n", path, err);
+		fprintf(stderr, DTT_SIM_PROG ": %s: %s\n", path, err);
 	return r;
 }
 
@@ -309,6 +313,7 @@ static int run_one(const struct dtt_scenario *sc, const struct args *a, uint64_t
 	    .progress = !a->quiet && isatty(STDERR_FILENO),
 	    .log_level = a->log_level,
 	    .stop = &stop_flag,
+	    .backend = DTT_SIM_BACKEND,
 	};
 	char err[ERR_LEN];
 	struct dtt_sim *sim = dtt_sim_new(sc, &opt, err, sizeof(err));
@@ -316,7 +321,7 @@ static int run_one(const struct dtt_scenario *sc, const struct args *a, uint64_t
 
 	*sim_out = NULL;
 	if (!sim) {
-		fprintf(stderr, "dtt-sim: %s: %s\n", sc->path, err);
+		fprintf(stderr, DTT_SIM_PROG ": %s: %s\n", sc->path, err);
 		return DTT_ERR_STATE;
 	}
 	running = sim;
@@ -477,7 +482,7 @@ static int cmd_run(int argc, char **argv)
 			printf("results: %s\n", db);
 	}
 	if (rc)
-		fprintf(stderr, "dtt-sim: run %s: %s\n",
+		fprintf(stderr, DTT_SIM_PROG ": run %s: %s\n",
 			rc == DTT_ERR_CANCELED ? "interrupted" : "failed", dtt_strerror(rc));
 	if (sim)
 		printf("digest: %s\n", dtt_sim_digest_hex(sim, hex));
@@ -490,7 +495,8 @@ static int cmd_run(int argc, char **argv)
 
 static void print_reproduce(const struct args *a, uint64_t seed)
 {
-	printf("reproduce with: dtt-sim run %s --seed %llu", a->scenario, (unsigned long long)seed);
+	printf("reproduce with: " DTT_SIM_PROG " run %s --seed %llu", a->scenario,
+	       (unsigned long long)seed);
 	for (size_t i = 0; i < a->sets_count; i++)
 		printf(" --set '%s'", a->sets[i]);
 	if (a->until_ms)
@@ -597,7 +603,7 @@ static int cmd_check(int argc, char **argv)
 		dtt_results_close(res);
 		res = NULL;
 		if (!codes) {
-			fprintf(stderr, "dtt-sim: check -j: at most 10000000 seeds\n");
+			fprintf(stderr, DTT_SIM_PROG ": check -j: at most 10000000 seeds\n");
 			dtt_scenario_deinit(&sc);
 			return EXIT_USAGE;
 		}
@@ -793,6 +799,6 @@ int main(int argc, char **argv)
 		return dtt_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "merge"))
 		return dtt_merge_main(argc - 1, argv + 1);
-	fprintf(stderr, "dtt-sim: unknown command '%s'\n\n%s", cmd, usage_main);
+	fprintf(stderr, DTT_SIM_PROG ": unknown command '%s'\n\n%s", cmd, usage_main);
 	return EXIT_USAGE;
 }

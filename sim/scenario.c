@@ -485,6 +485,32 @@ static int parse_network(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 	return 0;
 }
 
+/* Knobs only dtt-sim-ns3 has (sim/ns3/README.md); dtt-sim reads and ignores them. */
+static int parse_ns3(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	static const char *const keys[] = {"access_mbps", "core_mbps", "queue", "routers", NULL};
+	yaml_node_t *v[5];
+	int err;
+
+	if ((err = fields(p, n, "ns3", keys, NULL, v)))
+		return err;
+	if (v[0] &&
+	    (err = get_double(p, v[0], "ns3.access_mbps", 0.001, 1e6,
+			      "a link rate in Mbit/s (0.001 .. 1e6)", &sc->ns3.access_mbps)))
+		return err;
+	if (v[1] && (err = get_double(p, v[1], "ns3.core_mbps", 0.001, 1e6,
+				      "a link rate in Mbit/s (0.001 .. 1e6)", &sc->ns3.core_mbps)))
+		return err;
+	if (v[2] && (err = get_u32(p, v[2], "ns3.queue", 1, 1u << 20,
+				   "a queue length in packets (1 .. 1048576)", &sc->ns3.queue)))
+		return err;
+	if (v[3] && (err = get_u32(p, v[3], "ns3.routers", 0, 256,
+				   "a number of core routers (0: automatic, at most 256)",
+				   &sc->ns3.routers)))
+		return err;
+	return 0;
+}
+
 static int parse_dht(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, bool has_topics)
 {
 	static const char *const keys[] = {"nodes", "bootstrap", "join", "members_are", NULL};
@@ -1187,8 +1213,9 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 {
 	static const char *const keys[] = {
 	    "name", "description", "seed",   "duration", "sample_every", "start_unix", "network",
-	    "dht",  "workload",	   "events", "expect",	 "topics",	 "crypto",   NULL};
-	yaml_node_t *v[14];
+	    "dht",  "workload",	   "events", "expect",	 "topics",	 "crypto",   "ns3",
+	    NULL};
+	yaml_node_t *v[15];
 	const char *s;
 	uint64_t u;
 	int err;
@@ -1244,6 +1271,8 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 	if (!v[7])
 		return fail(p, root, "dht", "missing (expected a mapping with at least nodes)");
 	if ((err = parse_dht(p, sc, v[7], p->has_topics)))
+		return err;
+	if (v[13] && (err = parse_ns3(p, sc, v[13])))
 		return err;
 	if (v[11] && (err = parse_topics(p, sc, v[11])))
 		return err;
@@ -1387,6 +1416,9 @@ static void defaults(struct dtt_scenario *sc)
 	sc->start_unix = 1750000000;
 	sc->network.latency.dist = DTT_SIMNET_CONSTANT;
 	sc->network.latency.value_ms = 50;
+	sc->ns3.access_mbps = 100;
+	sc->ns3.core_mbps = 10000;
+	sc->ns3.queue = 100;
 	sc->dht.bootstrap = 8;
 	sc->workload.keys = 16;
 	sc->workload.value_size = 64;

@@ -169,6 +169,14 @@ struct dtt_scenario {
 		double duplicate;
 	} network;
 
+	/* The `ns3:` section: knobs only dtt-sim-ns3 has (sim/ns3/README.md). */
+	struct {
+		double access_mbps; /* each node's access link (default 100 Mbit/s) */
+		double core_mbps;   /* router-to-router links (default 10 Gbit/s) */
+		uint32_t queue;	    /* transmit queue of every link device, packets (100) */
+		uint32_t routers;   /* core routers (0: ceil(sqrt(nodes)), at most 256) */
+	} ns3;
+
 	struct {
 		uint32_t nodes;
 		uint32_t bootstrap; /* well-known bootstrap nodes: indexes 0 .. bootstrap-1 */

@@ -305,7 +305,7 @@ static void test_unknown_and_duplicate_keys_are_errors(void **state)
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwrok: {}\n",
 		     "s.yaml:4:1: netwrok: unknown key (expected one of: name, description, seed, "
 		     "duration, sample_every, start_unix, network, dht, workload, events, "
-		     "expect, topics, crypto)");
+		     "expect, topics, crypto, ns3)");
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\ncrypto: fake\n",
 		     "s.yaml:4:9: crypto: expected real or modelled");
 	{
@@ -583,6 +583,31 @@ static void test_shipped_scenarios_load(void **state)
 	assert_non_null(strstr(err, "/nonexistent/x.yaml: cannot open"));
 }
 
+/* The ns3: section: defaults, values, and its errors (the knobs dtt-sim-ns3 alone uses). */
+static void test_ns3_section(void **state)
+{
+	struct dtt_scenario sc;
+
+	(void)state;
+	parse_ok(&sc, minimal);
+	assert_true(sc.ns3.access_mbps == 100 && sc.ns3.core_mbps == 10000);
+	assert_int_equal(sc.ns3.queue, 100);
+	assert_int_equal(sc.ns3.routers, 0);
+	dtt_scenario_deinit(&sc);
+	parse_ok(&sc, "name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		      "ns3: {access_mbps: 2.5, core_mbps: 1000, queue: 8, routers: 3}\n");
+	assert_true(sc.ns3.access_mbps == 2.5 && sc.ns3.core_mbps == 1000);
+	assert_int_equal(sc.ns3.queue, 8);
+	assert_int_equal(sc.ns3.routers, 3);
+	dtt_scenario_deinit(&sc);
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nns3: {queue: 0}\n",
+		     "s.yaml:4:14: ns3.queue: expected a queue length in packets (1 .. 1048576), "
+		     "got '0'");
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nns3: {rate: 5}\n",
+		     "s.yaml:4:7: ns3.rate: unknown key (expected one of: access_mbps, core_mbps, "
+		     "queue, routers)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +623,7 @@ int main(void)
 	    cmocka_unit_test(test_yaml_syntax_errors_have_positions),
 	    cmocka_unit_test(test_set_overrides_replace_add_and_report),
 	    cmocka_unit_test(test_shipped_scenarios_load),
+	    cmocka_unit_test(test_ns3_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
