@@ -6,18 +6,19 @@
 // GPL-2.0-or-later because they link ns-3 (GPLv2), see README.md in this directory.
 //
 // Topology: every simulated node has one point-to-point access link to one of R core routers
-// (R = ns3.routers, or ceil(sqrt(N))), the routers form a full mesh. Node i's access link is a
+// (R = ns3.routers, or ceil(2 sqrt(N))), the routers form a full mesh. Node i's access link is a
 // /30 inside router r's block 10.r.0.0/16 (leaves of router r: at most 16383); router links
 // are /30s in 11.0.0.0/8. Leaves have a default route to their router, each router one /16
 // route per other router: no global routing computation, and a router's lookup scans its own
 // leaves' connected routes plus R - 1 block routes, not all N nodes.
 //
-// Latency from the scenario's model (net.h): a node's access link carries half of a one-way
-// base latency drawn for that node alone (the model's distribution keyed by the node), core
-// links none, so a pair's propagation delay has the model's mean with a smaller spread; with
-// `coordinates` each router sits on a grid of the unit square, a node uses its nearest router,
-// and access and core links take the distance-proportional part, so the triangle inequality
-// holds as in dtt-sim. Serialisation at the link rates and queueing in the devices' transmit
+// Latency from the scenario's model (net.h): access links carry half the model's minimum (half
+// the constant, half of `min`, nothing for lognormal), the link between routers r and s one
+// draw of the model for the pair (r, s) less the two access delays, so two nodes behind
+// different routers see the model's distribution, independently per router pair (two nodes
+// behind the same router, 1/R of the pairs, see the minimum). With `coordinates` each router
+// sits on a grid of the unit square, a node uses its nearest router, and access and core links
+// take the distance-proportional part, so the triangle inequality holds as in dtt-sim. Serialisation at the link rates and queueing in the devices' transmit
 // queues (ns3.queue packets, drop-tail) come on top: that is what this backend adds.
 //
 // Loss, duplication, jitter and partitions at send are drawn by the engine's network model at
@@ -184,9 +185,24 @@ void layout(struct dtt_sim *sim, uint32_t n, uint32_t r, Layout *l)
 		}
 		return;
 	}
+	// Access links carry half the model's minimum, each router pair one draw of the model
+	// (keyed by the two router indexes) less the two access delays: pairs behind different
+	// routers see the model's distribution, independently per router pair.
+	uint64_t access = 0;
+
+	if (lat->dist == DTT_SIMNET_CONSTANT)
+		access = (uint64_t)std::llround(lat->value_ms * 500.0);
+	else if (lat->dist == DTT_SIMNET_UNIFORM)
+		access = (uint64_t)std::llround(lat->min_ms * 500.0);
+	for (uint32_t i = 0; i < r; i++)
+		for (uint32_t j = 0; j < r; j++) {
+			uint64_t base = dtt_sim_backend_base_us(sim, i, j);
+
+			l->core_us[i][j] = base > 2 * access ? base - 2 * access : 0;
+		}
 	for (uint32_t a = 0; a < n; a++) {
 		l->router_of[a] = a % r;
-		l->access_us[a] = dtt_sim_backend_base_us(sim, a, a) / 2;
+		l->access_us[a] = access;
 	}
 }
 
@@ -202,7 +218,7 @@ int ns3_open(struct dtt_sim *sim, void **out, char *err, size_t err_len)
 		return -22;
 	}
 	if (!r)
-		r = (uint32_t)std::ceil(std::sqrt((double)(n ? n : 1)));
+		r = (uint32_t)std::ceil(2 * std::sqrt((double)(n ? n : 1)));
 	if (r > 256)
 		r = 256;
 	if ((n + r - 1) / r > 16383) {
