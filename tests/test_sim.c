@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "backend.h"
 #include "check.h"
 #include "dht.h"
 #include "dtt.h"
@@ -491,6 +492,98 @@ static uint64_t run_digest(const struct dtt_scenario *sc, uint64_t seed, struct 
 	d = dtt_sim_digest(sim);
 	dtt_sim_free(sim);
 	return d;
+}
+
+/* --- the backend interface: a backend that counts its calls and hands them to the built-in
+ * one; the run must go through it alone and give the built-in digest --- */
+
+static struct {
+	size_t opens, closes, schedules, sends, runs;
+} calls;
+
+static int counting_open(struct dtt_sim *sim, void **be, char *err, size_t err_len)
+{
+	calls.opens++;
+	return dtt_sim_builtin_backend.open(sim, be, err, err_len);
+}
+
+static void counting_close(void *be)
+{
+	calls.closes++;
+	dtt_sim_builtin_backend.close(be);
+}
+
+static int counting_schedule(void *be, uint64_t t_us, uint32_t tag, uint32_t arg)
+{
+	calls.schedules++;
+	return dtt_sim_builtin_backend.schedule(be, t_us, tag, arg);
+}
+
+static void counting_send(void *be, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
+{
+	calls.sends++;
+	dtt_sim_builtin_backend.send(be, from, to, buf, len);
+}
+
+static int counting_run_until(void *be, uint64_t lim_us)
+{
+	calls.runs++;
+	return dtt_sim_builtin_backend.run_until(be, lim_us);
+}
+
+static size_t counting_pending(void *be)
+{
+	return dtt_sim_builtin_backend.pending(be);
+}
+
+static const struct dtt_sim_backend_ops counting_backend = {
+    .name = "counting",
+    .open = counting_open,
+    .close = counting_close,
+    .schedule = counting_schedule,
+    .send = counting_send,
+    .run_until = counting_run_until,
+    .pending = counting_pending,
+};
+
+static int refusing_open(struct dtt_sim *sim, void **be, char *err, size_t err_len)
+{
+	(void)sim;
+	(void)be;
+	snprintf(err, err_len, "no network here");
+	return DTT_ERR_IO;
+}
+
+static void test_sim_runs_through_its_backend_alone(void **state)
+{
+	struct dtt_scenario sc;
+	struct dtt_sim_options opt = {.seed = 3, .log_level = -1, .backend = &counting_backend};
+	struct dtt_sim_backend_ops refusing = counting_backend;
+	struct dtt_sim *sim;
+	char err[512];
+	uint64_t builtin;
+
+	(void)state;
+	load_text(&sc, workload_scenario, NULL, 0);
+	builtin = run_digest(&sc, 3, NULL);
+	memset(&calls, 0, sizeof(calls));
+	sim = dtt_sim_new(&sc, &opt, err, sizeof(err));
+	assert_non_null(sim);
+	assert_int_equal(calls.opens, 1);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	assert_true(dtt_sim_digest(sim) == builtin);
+	assert_true(calls.schedules > 1000 && calls.runs >= 1);
+	/* every datagram the nodes sent went to the backend, and only there */
+	assert_true(calls.sends > 1000);
+	assert_int_equal(calls.sends, dtt_sim_net_stats(sim)->sent);
+	dtt_sim_free(sim);
+	assert_int_equal(calls.closes, 1);
+
+	refusing.open = refusing_open;
+	opt.backend = &refusing;
+	assert_null(dtt_sim_new(&sc, &opt, err, sizeof(err)));
+	assert_non_null(strstr(err, "counting backend: no network here"));
+	dtt_scenario_deinit(&sc);
 }
 
 /* Every row of a query, as text, one line per row. */
@@ -1121,6 +1214,7 @@ int main(void)
 	    cmocka_unit_test(test_sim_same_seed_same_digest_and_rows_other_seed_differs),
 	    cmocka_unit_test(test_sim_workload_finds_values_and_samples_metrics),
 	    cmocka_unit_test(test_sim_stops_at_until_and_rejects_unknown_nodes),
+	    cmocka_unit_test(test_sim_runs_through_its_backend_alone),
 	    cmocka_unit_test(test_check_windows_and_aggregates),
 	    cmocka_unit_test(test_members_broadcast_metrics_on_a_triangle),
 	    cmocka_unit_test(test_members_write_broadcast_rows_and_neighbor_events),
