@@ -174,7 +174,7 @@ struct dtt_scenario {
 		double access_mbps; /* each node's access link (default 100 Mbit/s) */
 		double core_mbps;   /* router-to-router links (default 10 Gbit/s) */
 		uint32_t queue;	    /* transmit queue of every link device, packets (100) */
-		uint32_t routers;   /* core routers (0: ceil(sqrt(nodes)), at most 256) */
+		uint32_t routers;   /* core routers (0: ceil(2 sqrt(nodes)), at most 256) */
 	} ns3;
 
 	struct {
