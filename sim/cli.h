@@ -12,7 +12,8 @@
 #define DTT_SIM_PROG "dtt-sim"
 #endif
 
-/* Prints DTT_SIM_PROG ": " + fmt (with arg) + the usage text on stderr; returns DTT_SIM_EXIT_USAGE. */
+/* Prints DTT_SIM_PROG ": " + fmt (with arg) + the usage text on stderr; returns
+ * DTT_SIM_EXIT_USAGE. */
 int dtt_sim_usage_error(const char *usage, const char *fmt, const char *arg);
 /* A decimal unsigned 64-bit number, digits only. */
 bool dtt_sim_parse_u64(const char *s, uint64_t *out);

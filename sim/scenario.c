@@ -1211,10 +1211,10 @@ static char *dup_str(const char *s)
 
 static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 {
-	static const char *const keys[] = {
-	    "name", "description", "seed",   "duration", "sample_every", "start_unix", "network",
-	    "dht",  "workload",	   "events", "expect",	 "topics",	 "crypto",   "ns3",
-	    NULL};
+	static const char *const keys[] = {"name",	   "description", "seed",    "duration",
+					   "sample_every", "start_unix",  "network", "dht",
+					   "workload",	   "events",	  "expect",  "topics",
+					   "crypto",	   "ns3",	  NULL};
 	yaml_node_t *v[15];
 	const char *s;
 	uint64_t u;

@@ -18,8 +18,9 @@
 // different routers see the model's distribution, independently per router pair (two nodes
 // behind the same router, 1/R of the pairs, see the minimum). With `coordinates` each router
 // sits on a grid of the unit square, a node uses its nearest router, and access and core links
-// take the distance-proportional part, so the triangle inequality holds as in dtt-sim. Serialisation at the link rates and queueing in the devices' transmit
-// queues (ns3.queue packets, drop-tail) come on top: that is what this backend adds.
+// take the distance-proportional part, so the triangle inequality holds as in dtt-sim.
+// Serialisation at the link rates and queueing in the devices' transmit queues (ns3.queue packets,
+// drop-tail) come on top: that is what this backend adds.
 //
 // Loss, duplication, jitter and partitions at send are drawn by the engine's network model at
 // the sender (dtt_sim_backend_fate) and applied before the datagram enters the sender's
