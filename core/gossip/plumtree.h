@@ -53,7 +53,7 @@
 #define DTT_PLUMTREE_CACHE_MAX		    256
 #define DTT_PLUMTREE_MISSING_MAX	    256
 #define DTT_PLUMTREE_ANNOUNCERS_MAX	    8 /* IHave senders remembered per missing id */
-#define DTT_PLUMTREE_GRAFT_ROUNDS	    3
+#define DTT_PLUMTREE_GRAFT_ROUNDS	    6
 #define DTT_PLUMTREE_GRAFT_RETRY_MS	    500
 
 struct dtt_plumtree_config {
