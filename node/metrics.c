@@ -149,6 +149,7 @@ static void dht(struct emit *e, const struct dtt_stats *st)
 	scalar(e, "dtt_dht_puts_accepted_total", "counter", "BEP 44 puts stored", st->dht.puts_accepted);
 	scalar(e, "dtt_dht_lookups_started_total", "counter", "DHT operations started", st->dht.lookups_started);
 	scalar(e, "dtt_dht_values_delivered_total", "counter", "distinct verified BEP 44 values our gets received", st->dht.values_delivered);
+	scalar(e, "dtt_dht_recoveries_total", "counter", "bootstraps again from the seeds and failed contacts: no usable contact", st->dht.recoveries);
 }
 
 static void address(struct emit *e, const struct dtt_stats *st)

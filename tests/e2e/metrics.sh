@@ -76,6 +76,8 @@ echo "dht node: datagrams in $in1 -> $in2, out $out2, routing table $rt2, bencod
 [ "$out2" -gt 0 ] || fail "no datagram out counted"
 [ "$rt2" -ge 1 ] || fail "routing table size $rt2"
 [ "$bad" -ge 1 ] || fail "the malformed datagram was not counted as a bencode drop ($bad)"
+rec=$(value "$work/s2" 'dtt_dht_recoveries_total')
+case "$rec" in ''|*[!0-9]*) fail "dtt_dht_recoveries_total is '$rec'" ;; esac
 
 scrape $((mport - 1)) "$work/m1"
 pub=$(grep -E '^dtt_records_published_total\{topic="[0-9a-f]{64}"\} [0-9]+$' "$work/m1" | awk '{ print $2 }')
@@ -98,6 +100,7 @@ s = json.loads(sys.argv[1])
 v = [x["value"] for x in s["dtt_datagrams_total"] if x["protocol"] == "dht" and x["direction"] == "in"][0]
 assert v >= int(sys.argv[2]), (v, sys.argv[2])
 assert isinstance(s["dtt_dht_routing_table_nodes"], int)
+assert isinstance(s["dtt_dht_recoveries_total"], int)
 ' "$line" "$in2" || fail "the stats line is not the expected JSON: $line"
 kill -0 "$dht0" 2>/dev/null || fail "SIGUSR1 stopped the node"
 scrape "$mport" "$work/s3"
