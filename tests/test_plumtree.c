@@ -74,6 +74,7 @@ struct tnet {
 	struct delivery *flight[FLIGHT_MAX];
 	size_t flight_count;
 	int drop_gossip_from, drop_gossip_to; /* the next Gossip on this link is lost */
+	int drop_ihave_from, drop_ihave_to;   /* the next IHave on this link is lost */
 };
 
 static struct tnet net;
@@ -161,6 +162,11 @@ static int op_send(void *ctx, const uint8_t *peer, const struct dtt_gossip_msg *
 		net.drop_gossip_from = -1;
 		return 0;
 	}
+	if (m->type == DTT_GOSSIP_MSG_IHAVE && from->index == net.drop_ihave_from &&
+	    peer[0] == net.drop_ihave_to) {
+		net.drop_ihave_from = -1;
+		return 0;
+	}
 	d = dtt_alloc(sizeof(*d));
 	assert_non_null(d);
 	n = dtt_gossip_msg_encode(topic, m, d->buf, sizeof(d->buf));
@@ -204,6 +210,7 @@ static void net_init(size_t n)
 	net.now = 5000;
 	net.n = n;
 	net.drop_gossip_from = -1;
+	net.drop_ihave_from = -1;
 }
 
 static void net_start(void)
@@ -345,6 +352,52 @@ static void test_pt_graft_after_lost_eager_push(void **state)
 	before = c->got_count;
 	net.drop_gossip_from = 0;
 	net.drop_gossip_to = 2;
+	t0 = net.now;
+	bcast(0, "lost on the way to 2", id);
+	net_run(500);
+	assert_int_equal(c->got_count, before + 1);
+	/* the root announced its own broadcast to its eager neighbours too (IHave after the 5 ms
+	 * dispatch), ahead of node 1's announcement one hop later: node 2 waited 80 ms and
+	 * grafted the root, which answered with the payload */
+	assert_int_equal(c->got[before].from, 0);
+	assert_int_equal(c->got[before].round, 0);
+	assert_int_equal(c->got[before].at, t0 + DTT_PLUMTREE_DISPATCH_TIMEOUT_MS + LAT +
+						DTT_PLUMTREE_GRAFT_TIMEOUT_1_MS + LAT + LAT);
+	assert_int_equal(c->stats.graft_sent, 1);
+	assert_int_equal(net.nodes[0].stats.graft_received, 1);
+	{
+		size_t g = 0;
+
+		while (g < c->tx_count && c->tx[g].type != DTT_GOSSIP_MSG_GRAFT)
+			g++;
+		assert_true(g < c->tx_count);
+		assert_true(c->tx[g].has_id);
+		assert_int_equal(c->tx[g].peer, 0);
+		assert_int_equal(c->tx[g].round, 0); /* the round the root announced */
+	}
+	assert_int_equal(eager(2, 0), 1);
+	assert_int_equal(eager(0, 2), 1);
+	/* the eager neighbours that did get the payload ignore the root's IHave */
+	assert_int_equal(net.nodes[1].stats.graft_sent, 0);
+}
+
+static void test_pt_relay_grafts_lazy_announcer_after_lost_eager_push(void **state)
+{
+	uint8_t id[DTT_GOSSIP_MSGID_BYTES];
+	uint64_t t0;
+	struct tnode *c;
+	size_t before;
+
+	(void)state;
+	triangle();
+	c = &net.nodes[2];
+	before = c->got_count;
+	/* the root's payload and its own IHave both lost on the way to 2: only node 1, which
+	 * relays, can announce it */
+	net.drop_gossip_from = 0;
+	net.drop_gossip_to = 2;
+	net.drop_ihave_from = 0;
+	net.drop_ihave_to = 2;
 	t0 = net.now;
 	bcast(0, "lost on the way to 2", id);
 	net_run(500);
@@ -699,6 +752,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_pt_broadcast_reaches_everyone_once_and_prunes_duplicates,
 				      teardown),
 	    cmocka_unit_test_teardown(test_pt_graft_after_lost_eager_push, teardown),
+	    cmocka_unit_test_teardown(test_pt_relay_grafts_lazy_announcer_after_lost_eager_push,
+				      teardown),
 	    cmocka_unit_test_teardown(test_pt_second_announcer_is_grafted_after_40ms, teardown),
 	    cmocka_unit_test_teardown(test_pt_neighbors_scope_is_never_forwarded, teardown),
 	    cmocka_unit_test_teardown(test_pt_neighbors_scope_reaches_lazy_neighbours_too,

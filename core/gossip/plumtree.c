@@ -655,10 +655,11 @@ int dtt_plumtree_broadcast(struct dtt_plumtree *pt, const uint8_t *content, size
 	for (uint16_t k = 0; k < pt->peer_count; k++) {
 		struct dtt_plumtree_peer *q = &pt->peers[k];
 
+		/* The eager neighbours get the payload and an IHave too: if every first copy of
+		 * a broadcast is lost, nobody else could announce it. */
 		if (q->eager)
 			send_gossip(pt, q->id, id, content, len, DTT_GOSSIP_SCOPE_SWARM, 0);
-		else
-			queue_ihave(pt, q, id, 0);
+		queue_ihave(pt, q, id, 0);
 	}
 	return rc;
 }

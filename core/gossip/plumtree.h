@@ -22,6 +22,8 @@
  *   - over lossy UDP a Graft (or its answer) may be lost: after one Graft to each announcer
  *     (graft_timeout_2_ms apart, as the reference) come graft_rounds - 1 more rounds over the
  *     same announcers, graft_retry_ms apart, until the payload arrives;
+ *   - the originator of a broadcast announces it (IHave) to its eager neighbours too, not only
+ *     to the lazy ones: if every first copy is lost, that IHave is what gets it grafted;
  *   - every table is bounded (received_max, cache_max, missing_max; 8 announcers per id).
  *
  * Timers (embedded; none allocates):
