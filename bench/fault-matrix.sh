@@ -93,14 +93,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 rows | grep -E "^[^|]*($only)" > "$work/rows" || { echo "fault-matrix.sh: no row matches '$only'" >&2; exit 2; }
 
-# one job line per (row, seed)
-while IFS='|' read -r label file set; do
-	s=1
-	while [ "$s" -le "$seeds" ]; do
+# one job line per (row, seed), seed by seed: a run stopped early has every row at about the
+# same number of seeds (the table counts the seeds each row completed)
+s=1
+while [ "$s" -le "$seeds" ]; do
+	while IFS='|' read -r label file set; do
 		echo "$label|$file|$set|$s"
-		s=$((s + 1))
-	done
-done < "$work/rows" > "$work/jobs"
+	done < "$work/rows"
+	s=$((s + 1))
+done > "$work/jobs"
 
 start=$(date +%s)
 tr '\n' '\0' < "$work/jobs" | xargs -0 -P "$jobs" -I{} env FAULT_MATRIX_JOB={} FAULT_MATRIX_WORK="$work" \
