@@ -4,14 +4,14 @@
 # broadcasts after the fault ended, and the members left without any neighbour at the end.
 # Printed, not asserted (the scenarios' `expect` lists are what `dtt-sim check` asserts).
 #
-#   bench/fault-matrix.sh [--seeds N] [--jobs J] [--build DIR] [--only REGEX]
+#   bench/fault-matrix.sh [--seeds N] [--from S] [--jobs J] [--build DIR] [--only REGEX]
 #
 # Runs are independent: J of them at once (default 2, one per core), each under nice.
 set -eu
 
 usage() {
 	cat <<'EOF'
-usage: bench/fault-matrix.sh [--seeds N] [--jobs J] [--build DIR] [--only REGEX]
+usage: bench/fault-matrix.sh [--seeds N] [--from S] [--jobs J] [--build DIR] [--only REGEX]
 
 Runs every fault scenario (a member's 10-minute outage, cuts of 1:10, 1:100 and 1:1000 of
 all nodes for 10 minutes, datagram loss from 0 to 30% in steps of 5%, 30% of the members
@@ -22,6 +22,7 @@ component after the heal or rejoin), delivery ratio of the broadcasts sent after
 
 options:
   --seeds N     seeds 1..N (default 20)
+  --from S      seeds S..N instead (to split one matrix over several runs)
   --jobs J      runs at once (default 2)
   --build DIR   the build directory holding sim/dtt-sim (default: build)
   --only REGEX  only the rows whose label matches (grep -E)
@@ -29,10 +30,11 @@ options:
 EOF
 }
 
-seeds=20 jobs=2 build=build only=.
+seeds=20 from=1 jobs=2 build=build only=.
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seeds) seeds=${2:?}; shift 2 ;;
+	--from) from=${2:?}; shift 2 ;;
 	--jobs) jobs=${2:?}; shift 2 ;;
 	--build) build=${2:?}; shift 2 ;;
 	--only) only=${2:?}; shift 2 ;;
@@ -40,8 +42,9 @@ while [ $# -gt 0 ]; do
 	*) echo "fault-matrix.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
-case "$seeds$jobs" in *[!0-9]*|'') echo "fault-matrix.sh: --seeds and --jobs take positive integers" >&2; exit 2 ;; esac
+case "$seeds$jobs$from" in *[!0-9]*|'') echo "fault-matrix.sh: --seeds, --from and --jobs take positive integers" >&2; exit 2 ;; esac
 [ "$seeds" -ge 1 ] && [ "$jobs" -ge 1 ] || { echo "fault-matrix.sh: --seeds and --jobs must be >= 1" >&2; exit 2; }
+[ "$from" -ge 1 ] && [ "$from" -le "$seeds" ] || { echo "fault-matrix.sh: --from must be in 1..--seeds" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 sim=$build/sim/dtt-sim
 [ -x "$sim" ] || sim=$root/$build/sim/dtt-sim
@@ -95,7 +98,7 @@ rows | grep -E "^[^|]*($only)" > "$work/rows" || { echo "fault-matrix.sh: no row
 
 # one job line per (row, seed), seed by seed: a run stopped early has every row at about the
 # same number of seeds (the table counts the seeds each row completed)
-s=1
+s=$from
 while [ "$s" -le "$seeds" ]; do
 	while IFS='|' read -r label file set; do
 		echo "$label|$file|$set|$s"
@@ -121,4 +124,4 @@ while IFS='|' read -r label file set; do
 		printf "%-22s %3d/%-3d %10s %10s %10s %6d\n", label, pass, NR, p50, p99, nd ? sprintf("%.5f", d / nd) : "-", alone
 	}'
 done < "$work/rows"
-echo "($seeds seeds per row, $jobs at once, ${wall}s wall)"
+echo "(seeds $from..$seeds per row, $jobs at once, ${wall}s wall)"
