@@ -372,7 +372,9 @@ static void node_start(struct dtt_sim *s, struct simnode *sn)
 	sn->drops_seen = 0;
 	sn->queries_seen = 0;
 	sn->up_us = s->now_us;
-	sn->node = dtt_node_new(&sn->env, sn->member >= 0 ? &s->mcfg : &s->cfg);
+	sn->node = dtt_node_new(&sn->env, sn->member >= 0		   ? &s->mcfg
+					  : sim_is_attacker(s, sn->index) ? &s->acfg
+									  : &s->cfg);
 	if (!sn->node) {
 		sn->state = NS_CRASHED;
 		sim_fatal(s, DTT_ERR_NOMEM, "node creation");
@@ -818,7 +820,7 @@ static long choose_n(struct dtt_sim *s, double fraction, long count, enum dtt_sc
 {
 	uint32_t *c = dtt_alloc((s->n ? s->n : 1) * sizeof(*c));
 	uint32_t lo = who == DTT_WHO_MEMBERS ? s->n_dht : 0,
-		 hi = who == DTT_WHO_DHT ? s->n_dht : s->n;
+		 hi = who == DTT_WHO_DHT ? s->n_dht : s->n - s->n_att; /* never attackers */
 	size_t m = 0, k;
 
 	if (!c)
@@ -971,8 +973,11 @@ static void on_scenario(struct dtt_sim *s, uint32_t idx)
 		for (long i = 0; i < k; i++) {
 			struct simnode *sn = &s->nodes[chosen[i]];
 
-			sn->skew_ms =
-			    (int64_t)dtt_rng_uniform(&s->fault_rng, 2 * max + 1) - (int64_t)max;
+			if (ev->skew_fixed)
+				sn->skew_ms = (int64_t)max;
+			else
+				sn->skew_ms = (int64_t)dtt_rng_uniform(&s->fault_rng, 2 * max + 1) -
+					      (int64_t)max;
 			sim_event_row(s, sn->index, "clock_skew", -1, sn->skew_ms, NULL);
 		}
 		dtt_free(chosen);
@@ -1185,7 +1190,8 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	s->res = opt->results;
 	s->seed = opt->seed;
 	s->n_dht = sc->dht.nodes;
-	s->n = sc->dht.nodes + sc->members;
+	s->n_att = sc->squat.nodes;
+	s->n = sc->dht.nodes + sc->members + s->n_att;
 	s->tot.hottest_node = -1;
 	s->end_us = sim_ms_to_us(
 	    opt->until_ms && opt->until_ms < sc->duration_ms ? opt->until_ms : sc->duration_ms);
@@ -1231,6 +1237,8 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	s->mcfg.memo_entries = 0;
 	s->mcfg.dht.read_only = !sc->dht.members_are_servers;
 	s->mcfg.dht.vote_addr = true; /* they learn their address from the replies' `ip` */
+	s->acfg = s->cfg;
+	s->acfg.dht.read_only = true;
 	if (sc->members) {
 		rc = dtt_record_memo_init(&s->rmemo, DTT_RECORD_MEMO_DEFAULT * 16);
 		if (rc)
@@ -1293,6 +1301,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	rc = sim_members_init(s);
 	if (rc || s->status)
 		goto fail;
+	sim_attack_init(s);
 	for (size_t i = 0; i < sc->events_count; i++)
 		sim_push(s, sim_ms_to_us(sc->events[i].at_ms), TAG(EV_SCENARIO, 0), (uint32_t)i);
 	sim_push(s, sim_ms_to_us(sc->sample_every_ms), TAG(EV_SAMPLE, 0), 0);
@@ -1332,7 +1341,8 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		/* Members are known as members from the start (rewritten with their times at
 		 * the end), so a run cut short still tells members from DHT nodes. */
 		for (uint32_t i = s->n_dht; i < s->n; i++)
-			dtt_results_node(s->res, i, "member", -1, -1);
+			dtt_results_node(s->res, i, sim_is_attacker(s, i) ? "attacker" : "member",
+					 -1, -1);
 	}
 	return s;
 fail:
@@ -1414,6 +1424,7 @@ int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t ar
 	case EV_PUT: on_put(s); break;
 	case EV_GET: on_get(s); break;
 	case EV_TRAFFIC: sim_members_on_traffic(s, node); break;
+	case EV_ATTACK: sim_attack_tick(s); break;
 	default: sim_fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
 	}
 	s->cur_node = -1;
@@ -1528,8 +1539,10 @@ int dtt_sim_run(struct dtt_sim *s)
 	char hex[17];
 	int rc = dtt_sim_run_until(s, UINT64_MAX / 1000);
 
-	if (!rc)
+	if (!rc) {
 		sim_members_finish(s);
+		sim_attack_finish(s);
+	}
 	s->wall_end = wall_now();
 	s->finished = true;
 	if (s->progress_shown) {
@@ -1542,7 +1555,11 @@ int dtt_sim_run(struct dtt_sim *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct simnode *sn = &s->nodes[i];
 
-		dtt_results_node(s->res, i, sn->member >= 0 ? "member" : "dht", sn->join_ms,
+		dtt_results_node(s->res, i,
+				 sn->member >= 0		 ? "member"
+				 : sim_is_attacker(s, i) ? "attacker"
+							 : "dht",
+				 sn->join_ms,
 				 sn->state == NS_UP ? -1 : sn->leave_ms);
 	}
 	summary(s, "get_success", s->tot.gets ? (double)s->tot.gets_ok / (double)s->tot.gets : NAN);

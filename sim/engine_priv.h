@@ -37,7 +37,8 @@ enum ev_kind {
 	EV_SAMPLE,
 	EV_PUT,
 	EV_GET,
-	EV_TRAFFIC
+	EV_TRAFFIC,
+	EV_ATTACK
 };
 
 enum node_state { NS_NEW = 0, NS_UP, NS_CRASHED, NS_LEFT };
@@ -127,6 +128,8 @@ enum topic_metric {
 	TM_OVERLAP,
 	TM_GETS_PMM,
 	TM_PUTS_PMM,
+	TM_NB_PMM,
+	TM_HS_PMM,
 	TM_BROADCASTS,
 	TM_DELIVERED, /* per broadcast from here on */
 	TM_MISSED,
@@ -177,6 +180,7 @@ struct dtt_sim {
 	void *be;				  /* its state (the built-in one: the sim itself) */
 	struct dtt_node_config cfg;   /* DHT nodes */
 	struct dtt_node_config mcfg;  /* members */
+	struct dtt_node_config acfg;  /* attackers: DHT clients */
 	struct dtt_verify_memo *memo; /* lent to every node through cfg.dht.verify_memo */
 	/* The crypto provider and memo lent to every node through its env (provider.h). */
 	struct dtt_crypto crypto;
@@ -185,6 +189,8 @@ struct dtt_sim {
 	struct simnode *nodes;
 	uint32_t n;	/* every node: DHT nodes then members */
 	uint32_t n_dht; /* DHT nodes: indexes 0 .. n_dht - 1 */
+	uint32_t n_att; /* attackers (attack.c): the last n_att indexes */
+	uint64_t att_puts, att_stored, att_refused;
 	struct dtt_addr *boot;
 	size_t boot_n;
 	struct dtt_rng wl_rng, fault_rng, join_rng;
@@ -258,5 +264,17 @@ void sim_members_sample(struct dtt_sim *s, uint64_t t_ms, uint64_t dt_ms);
 /* At the end of the run: closes open broadcast rounds, writes summaries (res may be NULL). */
 void sim_members_finish(struct dtt_sim *s);
 bool sim_members_series(const struct dtt_sim *s, const char *name, struct dtt_sim_series *out);
+
+/* attack.c: attackers.slot_squat */
+static inline bool sim_is_attacker(const struct dtt_sim *s, uint32_t index)
+{
+	return index >= s->n - s->n_att;
+}
+/* Schedules the first squat tick (nothing without attackers). */
+void sim_attack_init(struct dtt_sim *s);
+/* One squat tick: every attacker that is up overwrites the two slots; the next tick. */
+void sim_attack_tick(struct dtt_sim *s);
+/* Summaries at the end of the run (res may be NULL). */
+void sim_attack_finish(struct dtt_sim *s);
 
 #endif

@@ -81,12 +81,14 @@ struct round {
 
 struct counters {
 	uint64_t published, skipped, failed, bubble, overlap, gets, puts, broadcasts;
+	uint64_t nb_changes; /* neighbor_up and neighbor_down events */
 };
 
 struct simtopic {
 	const struct dtt_scenario_topic *sc;
 	struct dtt_topic_id tid;
 	struct dtt_tracker_config cfg;
+	struct dtt_tracker_config mix_cfg; /* topics[].mix: the other strategy */
 	uint32_t mbase; /* index of its first member in dtt_sim.members */
 	uint32_t count;
 	struct dtt_rng rng; /* contacts for bootstrap peers, traffic senders */
@@ -94,6 +96,7 @@ struct simtopic {
 	uint64_t retired_rx; /* payload messages received by incarnations that stopped */
 	uint64_t retired_tx; /* PlumTree messages sent by incarnations that stopped */
 	uint64_t retired_hs, retired_hs_done; /* link handshakes of stopped incarnations */
+	uint64_t hs_last;		      /* handshakes started at the last sample */
 	uint64_t rounds, next_counter;
 	struct round round;
 	uint32_t *uf, *ufsize; /* union-find over ordinals */
@@ -352,6 +355,7 @@ static void on_neighbor(struct member *m, const uint8_t *peer, bool up, int reas
 
 	if (s->closing)
 		return;
+	s->topics[m->topic].iv.nb_changes++;
 	if (up)
 		sim_event_row(s, m->node, "neighbor_up", peer_index(s, peer), -1, NULL);
 	else
@@ -477,11 +481,13 @@ static void on_gossip_event(void *ctx, const struct dtt_gossip_event *ev)
 static void subscribe(struct dtt_sim *s, struct member *m)
 {
 	struct simtopic *t = &s->topics[m->topic];
+	double f = t->sc->mix_fraction;
+	bool mix = floor((m->ordinal + 1) * f) > floor(m->ordinal * f);
 	struct dtt_record_publisher pub = {
 	    .topic = t->tid,
 	    .secret = t->sc->secret,
 	    .secret_len = t->sc->secret_len,
-	    .config = &t->cfg,
+	    .config = mix ? &t->mix_cfg : &t->cfg,
 	};
 	int err;
 
@@ -876,6 +882,25 @@ static void add_counters(struct counters *to, const struct counters *c)
 	to->gets += c->gets;
 	to->puts += c->puts;
 	to->broadcasts += c->broadcasts;
+	to->nb_changes += c->nb_changes;
+}
+
+/* Link handshakes the topic's members started so far, stopped incarnations included. */
+static uint64_t handshakes_started(struct dtt_sim *s, const struct simtopic *t)
+{
+	uint64_t n = t->retired_hs;
+
+	for (uint32_t o = 0; o < t->count; o++) {
+		struct member *m = tmember(s, t, o);
+		struct dtt_links *l;
+
+		if (!m_alive(s, m))
+			continue;
+		l = dtt_gossip_links(dtt_node_gossip(mnode(s, m)->node));
+		if (l)
+			n += dtt_links_stats(l)->handshakes_started;
+	}
+	return n;
 }
 
 void sim_members_sample(struct dtt_sim *s, uint64_t t_ms, uint64_t dt_ms)
@@ -910,6 +935,16 @@ void sim_members_sample(struct dtt_sim *s, uint64_t t_ms, uint64_t dt_ms)
 				   c.alive);
 			topic_emit(s, t, TM_PUTS_PMM, t_ms, (double)iv->puts / c.alive / minutes,
 				   c.alive);
+			topic_emit(s, t, TM_NB_PMM, t_ms,
+				   (double)iv->nb_changes / c.alive / minutes, c.alive);
+		}
+		{
+			uint64_t hs = handshakes_started(s, t);
+
+			if (c.alive && minutes > 0)
+				topic_emit(s, t, TM_HS_PMM, t_ms,
+					   (double)(hs - t->hs_last) / c.alive / minutes, c.alive);
+			t->hs_last = hs;
 		}
 		topic_emit(s, t, TM_BROADCASTS, t_ms, (double)iv->broadcasts, 1);
 		add_counters(&t->tot, iv);
@@ -955,6 +990,8 @@ int sim_members_init(struct dtt_sim *s)
 		t->time_to_heal_ms = NAN;
 		dtt_topic_id_from_name(&t->tid, st->name);
 		if (dtt_tracker_strategy(&t->cfg, st->strategy))
+			return DTT_ERR_INVALID;
+		if (st->mix_fraction > 0 && dtt_tracker_strategy(&t->mix_cfg, st->mix_strategy))
 			return DTT_ERR_INVALID;
 		dtt_rng_derive(&t->rng, s->seed, DTT_SIM_RNG_MEMBERS, ti);
 		t->uf = dtt_alloc(t->count * sizeof(*t->uf));

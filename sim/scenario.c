@@ -59,6 +59,8 @@ const char *const dtt_scenario_topic_metrics[] = {
     "merges_overlap",
     "dht_gets_per_member_min",
     "dht_puts_per_member_min",
+    "neighbor_changes_per_member_min",
+    "handshakes_per_member_min",
     "broadcasts",
     /* per broadcast (see dtt_scenario_broadcast_metric) */
     "delivered",
@@ -681,14 +683,59 @@ static int parse_traffic(struct ps *p, struct dtt_scenario_topic *t, yaml_node_t
 	return 0;
 }
 
+/* A dtt_tracker_strategies name into out (DTT_SCENARIO_STRATEGY_MAX bytes). */
+static int get_strategy(struct ps *p, yaml_node_t *n, const char *path, char *out)
+{
+	const char *str = scalar(n);
+	int w;
+
+	for (w = 0; str && dtt_tracker_strategies[w]; w++)
+		if (!strcmp(dtt_tracker_strategies[w], str))
+			break;
+	if (!str || !dtt_tracker_strategies[w]) {
+		char list[160] = "", g[96];
+
+		for (int k = 0; dtt_tracker_strategies[k]; k++) {
+			size_t l = strlen(list);
+
+			snprintf(list + l, sizeof(list) - l, "%s%s", k ? ", " : "",
+				 dtt_tracker_strategies[k]);
+		}
+		got(n, g, sizeof(g));
+		return fail(p, n, path, "unknown strategy (expected one of: %s), %s", list, g);
+	}
+	snprintf(out, DTT_SCENARIO_STRATEGY_MAX, "%s", str);
+	return 0;
+}
+
+static int parse_mix(struct ps *p, struct dtt_scenario_topic *t, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"strategy", "members", NULL};
+	yaml_node_t *v[3];
+	char sub[PATH_MAX_LEN];
+	int err;
+
+	if ((err = fields(p, n, path, keys, NULL, v)))
+		return err;
+	join_path(sub, path, "strategy");
+	if (!v[0])
+		return fail(p, n, sub, "missing (expected a strategy name)");
+	if ((err = get_strategy(p, v[0], sub, t->mix_strategy)))
+		return err;
+	join_path(sub, path, "members");
+	if (!v[1])
+		return fail(p, n, sub, "missing (expected a fraction between 0 and 1)");
+	return get_fraction(p, v[1], sub, &t->mix_fraction);
+}
+
 static int parse_topic(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, size_t i)
 {
 	static const char *const keys[] = {"name",	"secret", "strategy", "members", "join",
-					   "bootstrap", "peers",  "traffic",  NULL};
+					   "bootstrap", "peers",  "traffic",  "mix",	 NULL};
 	static const char *const boots[] = {"dht", "peers", NULL};
 	struct dtt_scenario_topic *t = &sc->topics[i];
 	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
-	yaml_node_t *v[9];
+	yaml_node_t *v[10];
 	const char *str;
 	int err, w;
 
@@ -722,26 +769,8 @@ static int parse_topic(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 	t->secret_len = strlen(str);
 	memcpy(t->secret, str, t->secret_len);
 	join_path(sub, path, "strategy");
-	if (v[2]) {
-		str = scalar(v[2]);
-		for (w = 0; str && dtt_tracker_strategies[w]; w++)
-			if (!strcmp(dtt_tracker_strategies[w], str))
-				break;
-		if (!str || !dtt_tracker_strategies[w]) {
-			char list[160] = "", g[96];
-
-			for (int k = 0; dtt_tracker_strategies[k]; k++) {
-				size_t l = strlen(list);
-
-				snprintf(list + l, sizeof(list) - l, "%s%s", k ? ", " : "",
-					 dtt_tracker_strategies[k]);
-			}
-			got(v[2], g, sizeof(g));
-			return fail(p, v[2], sub, "unknown strategy (expected one of: %s), %s",
-				    list, g);
-		}
-		snprintf(t->strategy, sizeof(t->strategy), "%s", str);
-	}
+	if (v[2] && (err = get_strategy(p, v[2], sub, t->strategy)))
+		return err;
 	join_path(sub, path, "members");
 	if (!v[3])
 		return fail(p, n, sub, "missing (expected a positive integer)");
@@ -768,6 +797,13 @@ static int parse_topic(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 	join_path(sub, path, "traffic");
 	if (v[7] && (err = parse_traffic(p, t, v[7], sub)))
 		return err;
+	join_path(sub, path, "mix");
+	if (v[8]) {
+		if (t->bootstrap != DTT_BOOTSTRAP_DHT)
+			return fail(p, v[8], sub, "only with bootstrap: dht (the tracker's strategy)");
+		if ((err = parse_mix(p, t, v[8], sub)))
+			return err;
+	}
 	return 0;
 }
 
@@ -923,18 +959,27 @@ static int parse_cut(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n
 
 static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *n, const char *path)
 {
-	static const char *const keys[] = {"nodes", "members", "max", NULL};
-	yaml_node_t *v[4];
+	static const char *const keys[] = {"nodes", "members", "max", "offset", NULL};
+	yaml_node_t *v[5];
 	char sub[PATH_MAX_LEN];
 	int err;
 
 	if ((err = fields(p, n, path, keys, NULL, v)))
 		return err;
-	join_path(sub, path, "max");
-	if (!v[2])
-		return fail(p, n, sub, "missing (expected a duration)");
-	if ((err = get_duration(p, v[2], sub, true, &ev->value_ms)))
-		return err;
+	if (v[2] && v[3])
+		return fail(p, n, path, "expected one of max (a uniform draw) or offset, not both");
+	if (v[3]) {
+		join_path(sub, path, "offset");
+		if ((err = get_duration(p, v[3], sub, true, &ev->value_ms)))
+			return err;
+		ev->skew_fixed = true;
+	} else {
+		join_path(sub, path, "max");
+		if (!v[2])
+			return fail(p, n, sub, "missing (expected a duration; or offset)");
+		if ((err = get_duration(p, v[2], sub, true, &ev->value_ms)))
+			return err;
+	}
 	if (v[0] && v[1])
 		return fail(p, n, path, "expected one of nodes (all nodes) or members, not both");
 	ev->fraction = 1.0;
@@ -950,6 +995,48 @@ static int parse_skew(struct ps *p, struct dtt_scenario_event *ev, yaml_node_t *
 			return err;
 		ev->who = DTT_WHO_MEMBERS;
 	}
+	return 0;
+}
+
+static int parse_attackers(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
+{
+	static const char *const keys[] = {"slot_squat", NULL};
+	static const char *const sq[] = {"nodes", "every", "topic", "start", NULL};
+	yaml_node_t *v[2], *w[5];
+	const char *str;
+	int err;
+
+	if ((err = fields(p, n, "attackers", keys, NULL, v)))
+		return err;
+	if (!v[0])
+		return 0;
+	if ((err = fields(p, v[0], "attackers.slot_squat", sq, NULL, w)))
+		return err;
+	if (!sc->topics_count || !sc->dht.nodes)
+		return fail(p, v[0], "attackers.slot_squat",
+			    "needs a topic and DHT nodes to squat on");
+	if (!w[0])
+		return fail(p, v[0], "attackers.slot_squat.nodes", "missing (expected 1 to 1000)");
+	if ((err = get_u32(p, w[0], "attackers.slot_squat.nodes", 1, 1000, "1 to 1000",
+			   &sc->squat.nodes)))
+		return err;
+	sc->squat.every_ms = 1000;
+	if (w[1] && (err = get_duration_u64(p, w[1], "attackers.slot_squat.every",
+					    &sc->squat.every_ms)))
+		return err;
+	if (sc->squat.every_ms < 10)
+		return fail(p, w[1], "attackers.slot_squat.every", "at least 10ms");
+	str = w[2] ? scalar(w[2]) : sc->topics[0].name;
+	for (sc->squat.topic = 0; str && sc->squat.topic < sc->topics_count; sc->squat.topic++)
+		if (!strcmp(sc->topics[sc->squat.topic].name, str))
+			break;
+	if (!str || sc->squat.topic == sc->topics_count)
+		return fail(p, w[2], "attackers.slot_squat.topic", "expected the name of a topic");
+	if (w[3] && (err = get_duration_u64(p, w[3], "attackers.slot_squat.start",
+					    &sc->squat.start_ms)))
+		return err;
+	if ((uint64_t)sc->squat.nodes + sc->members + sc->dht.nodes > DTT_SCENARIO_NODES_MAX)
+		return fail(p, w[0], "attackers.slot_squat.nodes", "too many nodes in all");
 	return 0;
 }
 
@@ -1211,11 +1298,11 @@ static char *dup_str(const char *s)
 
 static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 {
-	static const char *const keys[] = {"name",	   "description", "seed",    "duration",
-					   "sample_every", "start_unix",  "network", "dht",
-					   "workload",	   "events",	  "expect",  "topics",
-					   "crypto",	   "ns3",	  NULL};
-	yaml_node_t *v[15];
+	static const char *const keys[] = {
+	    "name", "description", "seed",   "duration", "sample_every", "start_unix", "network",
+	    "dht",  "workload",	   "events", "expect",	 "topics",	 "crypto",   "ns3",
+	    "attackers", NULL};
+	yaml_node_t *v[16];
 	const char *s;
 	uint64_t u;
 	int err;
@@ -1286,6 +1373,8 @@ static int parse_root(struct ps *p, struct dtt_scenario *sc, yaml_node_t *root)
 				    "bootstrap: peers for gossip only");
 		}
 	}
+	if (v[14] && (err = parse_attackers(p, sc, v[14])))
+		return err;
 	if (v[8] && !sc->dht.nodes)
 		return fail(p, v[8], "workload", "needs DHT nodes (dht.nodes is 0)");
 	if (v[8] && (err = parse_workload(p, sc, v[8])))

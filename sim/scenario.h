@@ -41,7 +41,8 @@ enum dtt_scenario_event_kind {
 	DTT_SCEV_LOSS,	     /* value */
 	DTT_SCEV_DUPLICATE,  /* value */
 	DTT_SCEV_JITTER,     /* value_ms */
-	DTT_SCEV_CLOCK_SKEW, /* fraction of `who`, skew uniform in +-value_ms */
+	DTT_SCEV_CLOCK_SKEW, /* fraction of `who`, skew uniform in +-value_ms (or exactly
+			      * value_ms with skew_fixed) */
 	DTT_SCEV_CUT,	     /* fraction (or count) of `who` cut off, together or alone */
 };
 
@@ -59,7 +60,8 @@ struct dtt_scenario_event {
 	size_t groups;
 	double fraction;	   /* churn, clock_skew: share of nodes concerned */
 	double value;		   /* loss, duplicate */
-	double value_ms;	   /* jitter, clock_skew max */
+	double value_ms;	   /* jitter, clock_skew max (or offset) */
+	bool skew_fixed;	   /* clock_skew: every chosen node gets exactly value_ms */
 	bool include_bootstrap;	   /* churn: may also hit the well-known bootstrap nodes */
 	enum dtt_scenario_who who; /* churn, clock_skew, cut: the nodes concerned */
 	long count;		   /* cut: this many nodes instead of a fraction (-1: fraction) */
@@ -131,6 +133,10 @@ struct dtt_scenario_topic {
 	uint8_t secret[DTT_SCENARIO_SECRET_MAX];
 	size_t secret_len;
 	char strategy[DTT_SCENARIO_STRATEGY_MAX]; /* a dtt_tracker_strategies name */
+	/* mix: a share of the members runs another strategy (mix_fraction 0: none). Member k
+	 * runs mix_strategy when floor((k + 1) * f) > floor(k * f): spread evenly over joins. */
+	char mix_strategy[DTT_SCENARIO_STRATEGY_MAX];
+	double mix_fraction;
 	uint32_t members;
 	/* Join times: `bursts` windows of `over`, the first at `at`, then every `every`;
 	 * uniform within a window; member k joins in burst k * bursts / members. */
@@ -197,6 +203,15 @@ struct dtt_scenario {
 		enum dtt_scenario_put_keys put_keys;
 		enum dtt_scenario_get_keys get_keys;
 	} workload;
+
+	/* attackers.slot_squat: DHT clients that know a topic's name but not its secret and
+	 * overwrite its current and previous minute's slot with signed junk every every_ms.
+	 * They are nodes dht.nodes + members .. + squat.nodes - 1. */
+	struct {
+		uint32_t nodes; /* 0: no attack */
+		uint64_t every_ms, start_ms;
+		size_t topic; /* index in topics */
+	} squat;
 
 	struct dtt_scenario_event *events; /* sorted by at_ms, stable */
 	size_t events_count;

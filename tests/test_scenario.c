@@ -305,7 +305,7 @@ static void test_unknown_and_duplicate_keys_are_errors(void **state)
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\nnetwrok: {}\n",
 		     "s.yaml:4:1: netwrok: unknown key (expected one of: name, description, seed, "
 		     "duration, sample_every, start_unix, network, dht, workload, events, "
-		     "expect, topics, crypto, ns3)");
+		     "expect, topics, crypto, ns3, attackers)");
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\ncrypto: fake\n",
 		     "s.yaml:4:9: crypto: expected real or modelled");
 	{
@@ -438,6 +438,57 @@ static void test_topics_members_and_their_events(void **state)
 	dtt_scenario_deinit(&sc);
 }
 
+static void test_skew_offset_mix_and_attackers(void **state)
+{
+	static const char head[] = "name: t\nduration: 10m\ndht: {nodes: 5}\n"
+				   "topics: [{name: a, members: 4}, {name: b, members: 2}]\n";
+	struct dtt_scenario sc;
+	char text[1024];
+
+	(void)state;
+	parse_ok(&sc, "name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		      "topics:\n  - {name: a, members: 4, mix: {strategy: reference, members: 0.5}}\n"
+		      "  - {name: b, members: 2}\n"
+		      "attackers: {slot_squat: {nodes: 3, every: 2s, topic: b, start: 1m}}\n"
+		      "events:\n  - {at: 0s, clock_skew: {members: 0.5, offset: 3m}}\n"
+		      "expect:\n  - {metric: neighbor_changes_per_member_min@a, after: 1m, le: 1}\n"
+		      "  - {metric: handshakes_per_member_min@b, after: 1m, le: 3}\n");
+	assert_true(sc.events[0].skew_fixed);
+	assert_true(sc.events[0].value_ms == 180000);
+	assert_int_equal(sc.events[0].who, DTT_WHO_MEMBERS);
+	assert_string_equal(sc.topics[0].mix_strategy, "reference");
+	assert_true(sc.topics[0].mix_fraction == 0.5);
+	assert_true(sc.topics[1].mix_fraction == 0);
+	assert_int_equal(sc.squat.nodes, 3);
+	assert_int_equal(sc.squat.every_ms, 2000);
+	assert_int_equal(sc.squat.start_ms, 60000);
+	assert_int_equal(sc.squat.topic, 1);
+	dtt_scenario_deinit(&sc);
+	parse_ok(&sc, "name: t\nduration: 10m\ndht: {nodes: 5}\ntopics: [{name: a, members: 4}]\n"
+		      "attackers: {slot_squat: {nodes: 1}}\n");
+	assert_int_equal(sc.squat.every_ms, 1000); /* defaults: every second, the first topic */
+	assert_int_equal(sc.squat.topic, 0);
+	dtt_scenario_deinit(&sc);
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "events:\n  - {at: 1m, clock_skew: {max: 1m, offset: 3m}}\n",
+		     "s.yaml:5:26: events[0].clock_skew: expected one of max (a uniform draw) or "
+		     "offset, not both");
+#define ATT(body) (snprintf(text, sizeof(text), "%sattackers: %s\n", head, body), text)
+	expect_error(ATT("{slot_squat: {nodes: 2, topic: c}}"),
+		     "s.yaml:5:43: attackers.slot_squat.topic: expected the name of a topic");
+	expect_error(ATT("{slot_squat: {every: 1s}}"),
+		     "s.yaml:5:25: attackers.slot_squat.nodes: missing (expected 1 to 1000)");
+	expect_error(ATT("{slot_squat: {nodes: 2, every: 1ms}}"),
+		     "s.yaml:5:43: attackers.slot_squat.every: at least 10ms");
+	expect_error(ATT("{flood: {}}"),
+		     "s.yaml:5:13: attackers.flood: unknown key (expected one of: slot_squat)");
+#undef ATT
+	expect_error("name: t\nduration: 10m\ndht: {nodes: 5}\n"
+		     "topics: [{name: a, members: 2, bootstrap: peers, mix: {strategy: reference, "
+		     "members: 0.5}}]\n",
+		     "s.yaml:4:55: topics[0].mix: only with bootstrap: dht (the tracker's strategy)");
+}
+
 static void test_topic_errors(void **state)
 {
 	static const char head[] = "name: t\nduration: 10m\ndht: {nodes: 5}\n";
@@ -472,7 +523,7 @@ static void test_topic_errors(void **state)
 		     "s.yaml:5:36: topics[0].traffic.every: missing (expected a duration)");
 	expect_error(TOPIC("  - {name: a, members: 2, colour: red}\n"),
 		     "s.yaml:5:27: topics[0].colour: unknown key (expected one of: name, secret, "
-		     "strategy, members, join, bootstrap, peers, traffic)");
+		     "strategy, members, join, bootstrap, peers, traffic, mix)");
 	expect_error("name: t\nduration: 10m\ndht: {nodes: 0}\ntopics: [{name: a, members: 2}]\n",
 		     "s.yaml:3:6: topics[0].bootstrap: dht: the tracker needs DHT nodes (dht.nodes "
 		     "is 0); use bootstrap: peers for gossip only");
@@ -620,6 +671,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_and_duplicate_keys_are_errors),
 	    cmocka_unit_test(test_topics_members_and_their_events),
 	    cmocka_unit_test(test_topic_errors),
+	    cmocka_unit_test(test_skew_offset_mix_and_attackers),
 	    cmocka_unit_test(test_yaml_syntax_errors_have_positions),
 	    cmocka_unit_test(test_set_overrides_replace_add_and_report),
 	    cmocka_unit_test(test_shipped_scenarios_load),
