@@ -614,7 +614,9 @@ static void test_shipped_scenarios_load(void **state)
 	    "gossip-1k.yaml",	      "gossip-failures.yaml",
 	    "bubbles.yaml",	      "partition-heal.yaml",
 	    "join-storm.yaml",	      "clock-skew.yaml",
-	    "flagship.yaml",
+	    "flagship.yaml",	      "overlap-churn.yaml",
+	    "hotspot.yaml",	      "skew-split.yaml",
+	    "slot-squat.yaml",
 	};
 	struct dtt_scenario sc;
 	char path[512], err[DTT_SCENARIO_ERR_MAX];
