@@ -505,7 +505,7 @@ static void test_topic_errors(void **state)
 		     "or @ (at most 63 characters)");
 	expect_error(TOPIC("  - {name: a, members: 2, strategy: fast}\n"),
 		     "s.yaml:5:37: topics[0].strategy: unknown strategy (expected one of: "
-		     "reference), got 'fast'");
+		     "reference, dtt), got 'fast'");
 	expect_error(TOPIC("  - {name: a, members: 2, peers: 3}\n"),
 		     "s.yaml:5:34: topics[0].peers: only with bootstrap: peers");
 	expect_error(TOPIC("  - {name: a, members: 2, bootstrap: peers, peers: 17}\n"),
@@ -616,7 +616,7 @@ static void test_shipped_scenarios_load(void **state)
 	    "join-storm.yaml",	      "clock-skew.yaml",
 	    "flagship.yaml",	      "overlap-churn.yaml",
 	    "hotspot.yaml",	      "skew-split.yaml",
-	    "slot-squat.yaml",
+	    "slot-squat.yaml",	      "mixed.yaml",
 	};
 	struct dtt_scenario sc;
 	char path[512], err[DTT_SCENARIO_ERR_MAX];

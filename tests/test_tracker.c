@@ -161,6 +161,7 @@ static int setup(void **state)
 {
 	static struct fx f;
 	uint8_t seed[32];
+	bool first_writer = *state != NULL; /* setup_first_writer */
 
 	memset(&f, 0, sizeof(f));
 	f.net = sim_net_new(N, 11, T0, 25);
@@ -169,6 +170,8 @@ static int setup(void **state)
 
 		dtt_dht_config_init(&cfg);
 		cfg.read_only = i >= DHT_N; /* members are DHT clients, as most Rust peers are */
+		if (first_writer)
+			cfg.store.equal_seq = DTT_STORE_FIRST_WRITER_WINS;
 		f.d[i] = dtt_dht_new(sim_net_env(f.net, i), sim_net_timers(f.net, i), &cfg);
 		sim_net_attach(f.net, i, recv_fn, f.d[i]);
 	}
@@ -192,6 +195,15 @@ static int setup(void **state)
 	assert_int_equal(dtt_record_memo_init(&f.memo, 256), 0);
 	*state = &f;
 	return 0;
+}
+
+/* The same on storing nodes that keep the first of equal-seq values (libtorrent-style). */
+static int setup_first_writer(void **state)
+{
+	static int flag;
+
+	*state = &flag;
+	return setup(state);
 }
 
 static int teardown(void **state)
@@ -374,6 +386,96 @@ static void test_member_left_alone_keeps_rejoining_with_a_growing_wait(void **st
 	assert_true(degree(&f->m[0]) >= 1);
 }
 
+static void test_dtt_and_reference_members_find_each_other(void **state)
+{
+	struct fx *f = *state;
+	struct dtt_tracker_config dtt;
+
+	assert_int_equal(dtt_tracker_strategy(&dtt, "dtt"), 0);
+	assert_int_equal(dtt_tracker_strategy(&dtt, "fast"), DTT_ERR_NOTFOUND);
+	/* alternately dtt and reference, staggered: each finds the earlier ones through the
+	 * reference slot, whose records every strategy writes and reads the same way */
+	for (size_t i = 0; i < MEMBERS; i++) {
+		start_member(f, i, &f->keys, i % 2 ? NULL : &dtt);
+		sim_net_run_until(f->net, sim_net_now(f->net) + 7000);
+	}
+	sim_net_run_until(f->net, sim_net_now(f->net) + 20000);
+	for (size_t i = 0; i < MEMBERS; i++)
+		assert_true(dtt_tracker_topic_is_joined(f->m[i].topic));
+	assert_int_equal(components(f), 1);
+}
+
+struct squat {
+	struct fx *f;
+	struct dtt_timer timer;
+	int planted;
+};
+
+/* An outsider who knows the topic name pre-fills the reference slots of the previous, this
+ * and the next two minutes with validly signed junk on every storing node (spec/PROTOCOL.md
+ * §11.5), again every 10 s; the nodes keep the first of equal-seq values, so no record gets
+ * into those slots. */
+static void squat_tick(struct dtt_timer *timer)
+{
+	struct squat *q = DTT_CONTAINER_OF(timer, struct squat, timer);
+	const struct dtt_env *env = sim_net_env(q->f->net, 3);
+	uint64_t m = dtt_env_unix_minute(env);
+	uint8_t junk[600], v[620], sig[64];
+	struct dtt_slot slot;
+	int n;
+
+	memset(junk, 0x5a, sizeof(junk));
+	for (uint64_t d = 0; d < 4; d++) {
+		dtt_slot_derive(NULL, &slot, q->f->keys.topic, m - 1 + d);
+		n = dtt_slot_sign_value(NULL, &slot, junk, sizeof(junk), v, sizeof(v), sig);
+		assert_true(n > 0);
+		for (size_t i = 0; i < DHT_N; i++) {
+			struct dtt_store_mutable it = {
+				.k = slot.pk,
+				.sig = sig,
+				.salt = slot.salt,
+				.salt_len = sizeof(slot.salt),
+				.seq = DTT_SLOT_SEQ,
+				.v = v,
+				.v_len = (size_t)n,
+			};
+
+			if (dtt_store_put_mutable(dtt_dht_store(q->f->d[i]), true, slot.target, &it,
+						  dtt_env_now_ms(env)) == 0)
+				q->planted++;
+		}
+	}
+	dtt_timer_arm(sim_net_timers(q->f->net, 3), timer, dtt_env_now_ms(env) + 10000);
+}
+
+static void test_dtt_members_join_while_the_reference_slot_is_squatted(void **state)
+{
+	struct fx *f = *state;
+	struct dtt_tracker_config dtt;
+	struct squat q = {.f = f};
+
+	assert_int_equal(dtt_tracker_strategy(&dtt, "dtt"), 0);
+	dtt.ref_publish_every = UINT32_MAX; /* the publisher writes the private slot only */
+	dtt.publish_record_on_startup = false;
+	dtt_timer_init(&q.timer, squat_tick);
+	squat_tick(&q.timer);
+	sim_net_run_until(f->net, sim_net_now(f->net) + 3000);
+	/* reference members find nothing but junk */
+	start_member(f, 4, &f->keys, NULL);
+	start_member(f, 5, &f->keys, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		start_member(f, i, &f->keys, &dtt);
+		sim_net_run_until(f->net, sim_net_now(f->net) + 5000);
+	}
+	sim_net_run_until(f->net, sim_net_now(f->net) + 20000);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(dtt_tracker_topic_is_joined(f->m[i].topic));
+	assert_false(f->m[4].edge[5]);
+	assert_false(dtt_tracker_topic_is_joined(f->m[5].topic));
+	assert_true(q.planted >= 4 * DHT_N);
+	dtt_timer_cancel(sim_net_timers(f->net, 3), &q.timer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +489,11 @@ int main(void)
 		    test_member_left_alone_keeps_rejoining_with_a_growing_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bubble_merge_joins_two_groups_formed_apart,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dtt_and_reference_members_find_each_other,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_dtt_members_join_while_the_reference_slot_is_squatted, setup_first_writer,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,7 @@ static void on_gossip_event(void *ctx, const struct dtt_gossip_event *ev)
 			t->cb.neighbor_down(t->ctx, ev->peer, ev->reason);
 		break;
 	case DTT_GOSSIP_EV_RECEIVED:
+		dtt_tracker_topic_on_message(t->tracker, ev->id);
 		if (t->cb.message)
 			t->cb.message(t->ctx, ev->content, ev->len, ev->peer, ev->round);
 		break;
@@ -321,6 +322,7 @@ int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publis
 		dtt_free(t);
 		return err;
 	}
+	memset(&keys, 0, sizeof(keys));
 	memcpy(keys.topic, t->id, sizeof(keys.topic));
 	dtt_secret_hash(keys.secret_hash, pub->secret, pub->secret_len);
 	keys.rotation = pub->rotation;

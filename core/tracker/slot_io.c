@@ -90,7 +90,7 @@ int dtt_records_get(struct dtt_records_get **out, struct dtt_dht *dht,
 	g->done_cb = done_cb;
 	g->ctx = ctx;
 	dtt_rotation_seed(&tk->rotation, g->enc_seed, tk->topic, minute, tk->secret_hash);
-	dtt_slot_derive(dtt_dht_env(dht)->crypto, &slot, tk->topic, minute);
+	dtt_slot_derive(dtt_dht_env(dht)->crypto, &slot, dtt_topic_keys_slot(tk), minute);
 	g->op = dtt_dht_get_mutable(dht, slot.pk, slot.salt, sizeof(slot.salt), get_value, get_done,
 				    g);
 	sodium_memzero(&slot, sizeof(slot));
@@ -206,7 +206,7 @@ static void publish_attempt(struct dtt_publish *p)
 		publish_finish(p, DTT_PUBLISH_FAILED);
 		return;
 	}
-	dtt_slot_derive(p->env->crypto, &slot, p->tk.topic, p->minute);
+	dtt_slot_derive(p->env->crypto, &slot, dtt_topic_keys_slot(&p->tk), p->minute);
 	p->put_op = dtt_dht_put_mutable(p->dht, slot.sk, slot.salt, sizeof(slot.salt), DTT_SLOT_SEQ,
 					&cas, p->v, p->v_len, put_done, p);
 	sodium_memzero(&slot, sizeof(slot));

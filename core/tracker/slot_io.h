@@ -25,12 +25,22 @@
 
 #define DTT_SLOT_PUBLISHERS_MAX 32 /* distinct publishers one get remembers */
 
-/* What identifies a topic's records: topic hash, secret hash and the rotation. */
+/* What identifies a topic's records: topic hash, secret hash and the rotation. With
+ * has_slot_topic the slot (signing key, salt, target) is derived from slot_topic instead of
+ * the topic hash; the records in it stay the same (topic, encryption). */
 struct dtt_topic_keys {
 	uint8_t topic[DTT_TOPIC_BYTES];
 	uint8_t secret_hash[32];
 	struct dtt_rotation rotation;
+	bool has_slot_topic;
+	uint8_t slot_topic[DTT_TOPIC_BYTES];
 };
+
+/* The topic hash a slot is derived from. */
+static inline const uint8_t *dtt_topic_keys_slot(const struct dtt_topic_keys *tk)
+{
+	return tk->has_slot_topic ? tk->slot_topic : tk->topic;
+}
 
 /* --- get_records(m) --- */
 typedef void (*dtt_records_cb)(void *ctx, const struct dtt_peer_record *rec);

@@ -15,9 +15,13 @@
 #include "provider.h"
 #include "log.h"
 
-#define BG_PUBLISH_MAX 4 /* bootstrap records being published in the background */
+#define BG_PUBLISH_MAX	 4 /* bootstrap records being published in the background */
+#define BOOT_GETS_MAX	 6 /* reference slot x 2 minutes, private x 2, the widened pair */
+#define MERGE_GETS_MAX	 5 /* bubble: 2 slots x 2 minutes; overlap: 1 slot and a probe */
+#define STABLE_MIN_MS	 60000 /* dtt: joined this long with enough neighbours = stable */
+#define MINUTE_EARLY_MS	 20000 /* dtt: this early in a minute its slot is still sparse */
 
-const char *const dtt_tracker_strategies[] = {"reference", NULL};
+const char *const dtt_tracker_strategies[] = {"reference", "dtt", NULL};
 
 void dtt_tracker_config_init(struct dtt_tracker_config *cfg)
 {
@@ -39,10 +43,32 @@ void dtt_tracker_config_init(struct dtt_tracker_config *cfg)
 	dtt_publish_config_init(&cfg->publish);
 }
 
+/* Strategy "dtt" (docs/strategies.md): the reference's records and slots, plus a private
+ * slot; reads less once joined; remembers what it received for the overlap judgment; looks
+ * beyond the two minutes when it is alone or probing for groups on other clocks. */
+static void dtt_config_init(struct dtt_tracker_config *cfg)
+{
+	dtt_tracker_config_init(cfg);
+	cfg->private_slot = true;
+	cfg->ref_publish_every = 3;
+	cfg->read_less_when_stable = true;
+	cfg->overlap_memory_ms = 600000;
+	cfg->skew_probe_minutes = 4;
+	cfg->widen_after_passes = 3;
+	cfg->widen_max_minutes = 5;
+	cfg->publisher = (struct dtt_tracker_worker_config){true, 10000, 60000, 120000};
+	cfg->bubble = (struct dtt_tracker_worker_config){true, 20000, 30000, 60000};
+	cfg->overlap = (struct dtt_tracker_worker_config){true, 45000, 60000, 120000};
+}
+
 int dtt_tracker_strategy(struct dtt_tracker_config *cfg, const char *name)
 {
 	if (strcmp(name, "reference") == 0) {
 		dtt_tracker_config_init(cfg);
+		return 0;
+	}
+	if (strcmp(name, "dtt") == 0) {
+		dtt_config_init(cfg);
 		return 0;
 	}
 	return DTT_ERR_NOTFOUND;
@@ -73,14 +99,39 @@ enum boot_state {
 
 enum merge_kind { MERGE_BUBBLE, MERGE_OVERLAP };
 
+struct merge;
+
+/* One get of a merge tick; probe: a minute beyond the usual two. */
+struct merge_get {
+	struct merge *mg;
+	struct dtt_records_get *op;
+	bool probe;
+};
+
 struct merge {
 	struct dtt_tracker_topic *t;
 	enum merge_kind kind;
 	struct dtt_timer timer;
-	struct dtt_records_get *get[2];
+	struct merge_get get[MERGE_GETS_MAX];
 	int running; /* gets not finished */
+	uint64_t ticks;
 	size_t records_count;
 	struct dtt_peer_record *records; /* DTT_TRACKER_RECORDS_MAX, allocated per tick */
+	bool probe[DTT_TRACKER_RECORDS_MAX]; /* records[i] came from a probe */
+};
+
+/* What a bootstrap get counts: nothing, or the records of the current minute of the
+ * reference (1) or the private slot (2), the cached count of the publish that follows. */
+struct boot_get {
+	struct dtt_tracker_topic *t;
+	struct dtt_records_get *op;
+	int current;
+};
+
+/* A received hash and when it arrived (overlap_memory_ms). */
+struct seen_hash {
+	uint8_t id[32];
+	uint64_t at_ms;
 };
 
 struct dtt_tracker_topic {
@@ -89,7 +140,8 @@ struct dtt_tracker_topic {
 	struct dtt_dht *dht;
 	struct dtt_record_memo *memo;
 	struct dtt_tracker_config cfg;
-	struct dtt_topic_keys keys;
+	struct dtt_topic_keys keys;  /* the reference slot */
+	struct dtt_topic_keys pkeys; /* the private slot (private_slot) */
 	uint8_t sk[64];
 	const struct dtt_tracker_swarm_ops *ops;
 	void *ops_ctx;
@@ -105,9 +157,10 @@ struct dtt_tracker_topic {
 	struct dtt_timer boot_timer;
 	uint64_t last_published, pass_minute;
 	unsigned pass_offset;
-	struct dtt_records_get *boot_get[2];
+	struct boot_get boot_get[BOOT_GETS_MAX];
 	int boot_running;
-	size_t pass_records, pass_current;
+	size_t pass_records, pass_current[2];
+	uint32_t empty_passes;
 	size_t cand_count, cand_next;
 	struct dtt_gossip_peer cand[DTT_TRACKER_CANDIDATES_MAX];
 	struct bg_slot {
@@ -118,7 +171,14 @@ struct dtt_tracker_topic {
 	/* workers */
 	struct dtt_timer pub_timer;
 	struct dtt_publish *pub;
+	uint64_t pub_count;
 	struct merge bubble, overlap;
+	uint64_t stable_since; /* ms + 1 since the neighbours reached the bubble minimum (0: not) */
+
+	/* received hashes (overlap_memory_ms): a ring, oldest at mem_head */
+	struct seen_hash *mem;
+	size_t mem_head, mem_count;
+	uint64_t first_msg_ms; /* + 1; 0: nothing received yet */
 };
 
 static void emit(struct dtt_tracker_topic *t, enum dtt_tracker_event ev, long arg)
@@ -251,15 +311,16 @@ static void publish_event(struct dtt_tracker_topic *t, const struct dtt_publish_
 	}
 }
 
-static int publish(struct dtt_tracker_topic *t, uint64_t minute, bool with_peers, long cached,
-		   struct dtt_publish **out, dtt_publish_done_cb done, void *ctx)
+static int publish(struct dtt_tracker_topic *t, const struct dtt_topic_keys *tk, uint64_t minute,
+		   bool with_peers, long cached, struct dtt_publish **out, dtt_publish_done_cb done,
+		   void *ctx)
 {
 	uint8_t content[DTT_GOSSIP_CONTENT_BYTES + DTT_RECORD_ADDRS_BYTES_MAX];
 	struct dtt_publish_args a = {
 		.dht = t->dht,
 		.timers = t->timers,
 		.env = t->env,
-		.tk = &t->keys,
+		.tk = tk,
 		.memo = t->memo,
 		.cfg = &t->cfg.publish,
 		.minute = minute,
@@ -283,7 +344,8 @@ static int publish(struct dtt_tracker_topic *t, uint64_t minute, bool with_peers
 }
 
 /* A bootstrap record (all-zero content, §7.3) for minute, in the background. */
-static void publish_background(struct dtt_tracker_topic *t, uint64_t minute, long cached)
+static void publish_background(struct dtt_tracker_topic *t, const struct dtt_topic_keys *tk,
+			       uint64_t minute, long cached)
 {
 	for (int i = 0; i < BG_PUBLISH_MAX; i++) {
 		struct bg_slot *slot = &t->bg[i];
@@ -291,7 +353,7 @@ static void publish_background(struct dtt_tracker_topic *t, uint64_t minute, lon
 		if (slot->op)
 			continue;
 		slot->t = t;
-		if (publish(t, minute, false, cached, &slot->op, bg_done, slot))
+		if (publish(t, tk, minute, false, cached, &slot->op, bg_done, slot))
 			slot->op = NULL;
 		return;
 	}
@@ -314,9 +376,9 @@ static void boot_success(struct dtt_tracker_topic *t)
 {
 	t->boot = BOOT_DONE;
 	dtt_timer_cancel(t->timers, &t->boot_timer);
-	for (int i = 0; i < 2; i++)
-		if (t->boot_get[i])
-			dtt_records_get_cancel(t->boot_get[i]); /* boot_get_done clears it */
+	for (int i = 0; i < BOOT_GETS_MAX; i++)
+		if (t->boot_get[i].op)
+			dtt_records_get_cancel(t->boot_get[i].op); /* boot_get_done clears it */
 	emit(t, DTT_TRACKER_EV_JOINED, (long)(now_ms(t) - t->started_ms));
 	workers_start(t);
 }
@@ -329,13 +391,17 @@ static void maybe_publish_current(struct dtt_tracker_topic *t)
 		return;
 	t->last_published = t->pass_minute;
 	/* with offset 0 the pass read the current minute: its count is the cache */
-	cached = t->pass_offset == 0 ? (long)t->pass_current : -1;
-	publish_background(t, t->pass_minute, cached);
+	cached = t->pass_offset == 0 ? (long)t->pass_current[0] : -1;
+	publish_background(t, &t->keys, t->pass_minute, cached);
+	if (t->cfg.private_slot)
+		publish_background(t, &t->pkeys, t->pass_minute,
+				   t->pass_offset == 0 ? (long)t->pass_current[1] : -1);
 }
 
 static void pass_end(struct dtt_tracker_topic *t)
 {
 	if (t->pass_records == 0) {
+		t->empty_passes++;
 		maybe_publish_current(t);
 		t->boot = BOOT_WAIT;
 		arm_in(t, &t->boot_timer, t->cfg.no_peers_retry_ms);
@@ -364,44 +430,31 @@ static void walk_next(struct dtt_tracker_topic *t)
 		pass_end(t);
 }
 
-static void boot_record(void *ctx, const struct dtt_peer_record *r);
-static void boot_get_done(void *ctx, int status, size_t records);
+static void boot_record(struct dtt_tracker_topic *t, const struct dtt_peer_record *r);
+static void boot_get_done(struct dtt_tracker_topic *t);
 
-/* The two gets of a pass (minute cur - offset - 1 and cur - offset) share one handler; these
- * trampolines tell them apart: the second one counts records of the current slot. */
-static void boot_record0(void *ctx, const struct dtt_peer_record *r)
+/* The gets of a pass share one handler; the one of the current minute counts its records. */
+static void boot_record_cb(void *ctx, const struct dtt_peer_record *r)
 {
-	boot_record(ctx, r);
+	struct boot_get *g = ctx;
+
+	if (g->current)
+		g->t->pass_current[g->current - 1]++;
+	boot_record(g->t, r);
 }
 
-static void boot_record1(void *ctx, const struct dtt_peer_record *r)
+static void boot_done_cb(void *ctx, int status, size_t records)
 {
-	struct dtt_tracker_topic *t = ctx;
+	struct boot_get *g = ctx;
 
-	t->pass_current++;
-	boot_record(ctx, r);
+	(void)status;
+	(void)records;
+	g->op = NULL;
+	boot_get_done(g->t);
 }
 
-static void boot_done0(void *ctx, int status, size_t records)
+static void boot_record(struct dtt_tracker_topic *t, const struct dtt_peer_record *r)
 {
-	struct dtt_tracker_topic *t = ctx;
-
-	t->boot_get[0] = NULL;
-	boot_get_done(ctx, status, records);
-}
-
-static void boot_done1(void *ctx, int status, size_t records)
-{
-	struct dtt_tracker_topic *t = ctx;
-
-	t->boot_get[1] = NULL;
-	boot_get_done(ctx, status, records);
-}
-
-static void boot_record(void *ctx, const struct dtt_peer_record *r)
-{
-	struct dtt_tracker_topic *t = ctx;
-
 	if (t->boot == BOOT_DONE)
 		return;
 	t->pass_records++;
@@ -414,23 +467,36 @@ static void boot_record(void *ctx, const struct dtt_peer_record *r)
 		walk_next(t);
 }
 
-static void boot_get_done(void *ctx, int status, size_t records)
+static void boot_get_done(struct dtt_tracker_topic *t)
 {
-	struct dtt_tracker_topic *t = ctx;
-
-	(void)status;
-	(void)records;
 	t->boot_running--;
 	if (t->boot == BOOT_QUERY && t->boot_running == 0)
 		walk_next(t);
+}
+
+/* Starts one get of a pass (no room for it now: skipped). */
+static void boot_get(struct dtt_tracker_topic *t, int i, const struct dtt_topic_keys *tk,
+		     uint64_t m, int current)
+{
+	struct boot_get *g = &t->boot_get[i];
+
+	g->t = t;
+	g->current = current;
+	if (dtt_records_get(&g->op, t->dht, tk, m, own_pk(t), t->memo, boot_record_cb,
+			    boot_done_cb, g) == 0) {
+		t->boot_running++;
+		t->stats.gets++;
+		emit(t, DTT_TRACKER_EV_DHT_GET, 0);
+	} else {
+		g->op = NULL;
+	}
 }
 
 static void boot_pass(struct dtt_tracker_topic *t)
 {
 	uint64_t cur = dtt_env_unix_minute(t->env);
 	bool older = t->last_published == 0 && t->cfg.check_older_records_first_on_startup;
-	dtt_records_cb rec_cb[2] = {boot_record0, boot_record1};
-	dtt_records_done_cb done_cb[2] = {boot_done0, boot_done1};
+	uint32_t widen = 0;
 
 	if (t->joined) {
 		boot_success(t);
@@ -439,21 +505,28 @@ static void boot_pass(struct dtt_tracker_topic *t)
 	t->stats.bootstrap_passes++;
 	t->pass_offset = older ? 1 : 0;
 	t->pass_minute = cur;
-	t->pass_records = t->pass_current = 0;
+	t->pass_records = t->pass_current[0] = t->pass_current[1] = 0;
 	t->cand_count = t->cand_next = 0;
 	t->boot = BOOT_QUERY;
 	t->boot_running = 0;
-	for (int i = 0; i < 2; i++) {
-		uint64_t m = cur - t->pass_offset - 1 + (uint64_t)i;
+	/* minutes cur - offset - 1 and cur - offset; the second one counts for the cache */
+	for (int i = 0; i < 2; i++)
+		boot_get(t, i, &t->keys, cur - t->pass_offset - 1 + (uint64_t)i, i);
+	if (t->cfg.private_slot)
+		for (int i = 0; i < 2; i++)
+			boot_get(t, 2 + i, &t->pkeys, cur - t->pass_offset - 1 + (uint64_t)i,
+				 i ? 2 : 0);
+	/* alone for a while: one more minute on each side, step by step (clock skew) */
+	if (t->cfg.widen_after_passes) {
+		widen = t->empty_passes / t->cfg.widen_after_passes;
+		if (widen > t->cfg.widen_max_minutes)
+			widen = t->cfg.widen_max_minutes;
+	}
+	if (widen) {
+		const struct dtt_topic_keys *tk = t->cfg.private_slot ? &t->pkeys : &t->keys;
 
-		if (dtt_records_get(&t->boot_get[i], t->dht, &t->keys, m, own_pk(t), t->memo,
-				    rec_cb[i], done_cb[i], t) == 0) {
-			t->boot_running++;
-			t->stats.gets++;
-			emit(t, DTT_TRACKER_EV_DHT_GET, 0);
-		} else {
-			t->boot_get[i] = NULL;
-		}
+		boot_get(t, 4, tk, cur - 1 - widen, 0);
+		boot_get(t, 5, tk, cur + widen, 0);
 	}
 	if (t->boot_running == 0)
 		pass_end(t); /* no room for a get now: count it as an empty pass */
@@ -496,7 +569,13 @@ static void pub_expired(struct dtt_timer *timer)
 {
 	struct dtt_tracker_topic *t = DTT_CONTAINER_OF(timer, struct dtt_tracker_topic, pub_timer);
 
-	if (publish(t, dtt_env_unix_minute(t->env), true, -1, &t->pub, pub_done, t)) {
+	const struct dtt_topic_keys *tk = &t->keys;
+
+	t->pub_count++;
+	if (t->cfg.private_slot && t->cfg.ref_publish_every > 1 &&
+	    t->pub_count % t->cfg.ref_publish_every != 0)
+		tk = &t->pkeys;
+	if (publish(t, tk, dtt_env_unix_minute(t->env), true, -1, &t->pub, pub_done, t)) {
 		t->pub = NULL;
 		arm_worker(t, &t->pub_timer, &t->cfg.publisher); /* errors: the next tick comes */
 	}
@@ -524,11 +603,70 @@ static void bubble_arm(struct dtt_tracker_topic *t)
 	arm_in(t, &t->bubble.timer, t->lonely_wait_ms);
 }
 
+/* The hashes to judge a record against: the ring of 5 (reference), or every hash received
+ * within overlap_memory_ms. */
+static size_t local_hashes(struct dtt_tracker_topic *t, uint8_t (*out)[32], size_t max)
+{
+	uint64_t now = now_ms(t);
+	size_t n = 0;
+
+	if (!t->cfg.overlap_memory_ms || !t->mem)
+		return t->ops->recent_hashes(t->ops_ctx, out, max < DTT_RECORD_HASHES_MAX
+								? max
+								: DTT_RECORD_HASHES_MAX);
+	for (size_t i = 0; i < t->mem_count && n < max; i++) {
+		const struct seen_hash *h = &t->mem[(t->mem_head + i) % DTT_TRACKER_MEMORY_MAX];
+
+		if (now - h->at_ms <= t->cfg.overlap_memory_ms)
+			memcpy(out[n++], h->id, 32);
+	}
+	return n;
+}
+
+/* With overlap_memory_ms: could we have received what the record's publisher had? Its
+ * hashes came before the end of its minute; we must have been receiving since a minute
+ * before that minute began (by our clock), else a record is not judged at all. */
+static bool record_judgeable(struct dtt_tracker_topic *t, const struct dtt_peer_record *rec)
+{
+	int64_t age;
+
+	if (!t->cfg.overlap_memory_ms)
+		return true;
+	if (!t->first_msg_ms)
+		return false;
+	age = dtt_env_wall_ms(t->env) - (int64_t)rec->minute * 60000;
+	return (int64_t)(now_ms(t) - (t->first_msg_ms - 1)) >= age + 60000;
+}
+
+/* 1: the record lists hashes and none of them is ours; 0: some overlap; -1: no hashes. */
+static int record_disjoint(const struct dtt_peer_record *rec, uint8_t (*local)[32], size_t nl)
+{
+	bool any = false, overlap = false;
+
+	for (int h = 0; rec->has_content && h < DTT_RECORD_HASHES_MAX; h++) {
+		if (dtt_is_zero32(rec->content.hashes[h]))
+			continue;
+		any = true;
+		for (size_t l = 0; l < nl; l++)
+			overlap |= memcmp(local[l], rec->content.hashes[h], 32) == 0;
+	}
+	return !any ? -1 : !overlap;
+}
+
+static void cand_add_record(struct dtt_tracker_topic *t, struct dtt_gossip_peer *cand, size_t *n,
+			    const struct dtt_peer_record *rec)
+{
+	cand_add(cand, n, DTT_TRACKER_CANDIDATES_MAX, t, rec->pub_key, &rec->addrs, 0);
+	for (int i = 0; i < DTT_RECORD_PEERS_MAX; i++)
+		cand_add(cand, n, DTT_TRACKER_CANDIDATES_MAX, t, rec->content.peers[i], &rec->addrs,
+			 1 + i);
+}
+
 static void merge_finish(struct merge *mg)
 {
 	struct dtt_tracker_topic *t = mg->t;
 	struct dtt_gossip_peer cand[DTT_TRACKER_CANDIDATES_MAX];
-	uint8_t nb[16][32], local[DTT_RECORD_HASHES_MAX][32];
+	uint8_t nb[16][32], local[DTT_TRACKER_MEMORY_MAX][32];
 	size_t nb_count = t->ops->neighbors(t->ops_ctx, nb, 16), n = 0, keep;
 
 	if (mg->kind == MERGE_BUBBLE) {
@@ -551,26 +689,23 @@ static void merge_finish(struct merge *mg)
 			}
 		}
 	} else {
-		size_t nl = t->ops->recent_hashes(t->ops_ctx, local, DTT_RECORD_HASHES_MAX);
+		size_t nl = local_hashes(t, local, DTT_TRACKER_MEMORY_MAX);
 
 		keep = t->cfg.overlap_max_join_peers;
-		for (size_t r = 0; nl && r < mg->records_count; r++) {
+		for (size_t r = 0; r < mg->records_count; r++) {
 			const struct dtt_peer_record *rec = &mg->records[r];
-			bool any = false, overlap = false;
+			int d = record_disjoint(rec, local, nl);
 
-			for (int h = 0; rec->has_content && h < DTT_RECORD_HASHES_MAX; h++) {
-				if (dtt_is_zero32(rec->content.hashes[h]))
+			if (mg->probe[r]) {
+				/* a minute others cannot see from ours: a group on another clock,
+				 * unless it shares our messages (or nobody has any) */
+				if (is_neighbor(rec->pub_key, nb, nb_count) || d == 0 ||
+				    (d < 0 && nl))
 					continue;
-				any = true;
-				for (size_t l = 0; l < nl; l++)
-					overlap |= memcmp(local[l], rec->content.hashes[h], 32) == 0;
-			}
-			if (!any || overlap)
+			} else if (!nl || d != 1 || !record_judgeable(t, rec)) {
 				continue;
-			cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t, rec->pub_key, &rec->addrs, 0);
-			for (int i = 0; i < DTT_RECORD_PEERS_MAX; i++)
-				cand_add(cand, &n, DTT_TRACKER_CANDIDATES_MAX, t,
-					 rec->content.peers[i], &rec->addrs, 1 + i);
+			}
+			cand_add_record(t, cand, &n, rec);
 		}
 		/* current neighbours are not joined again */
 		for (size_t i = 0; i < n;) {
@@ -602,18 +737,25 @@ static void merge_finish(struct merge *mg)
 
 static void merge_record(void *ctx, const struct dtt_peer_record *r)
 {
-	struct merge *mg = ctx;
+	struct merge_get *g = ctx;
+	struct merge *mg = g->mg;
 
 	for (size_t i = 0; i < mg->records_count; i++)
 		if (memcmp(mg->records[i].pub_key, r->pub_key, 32) == 0)
 			return; /* the union of both minutes, by publisher */
-	if (mg->records_count < DTT_TRACKER_RECORDS_MAX)
+	if (mg->records_count < DTT_TRACKER_RECORDS_MAX) {
+		mg->probe[mg->records_count] = g->probe;
 		mg->records[mg->records_count++] = *r;
+	}
 }
 
-static void merge_get_done(struct merge *mg, int i, int status)
+static void merge_done(void *ctx, int status, size_t records)
 {
-	mg->get[i] = NULL;
+	struct merge_get *g = ctx;
+	struct merge *mg = g->mg;
+
+	(void)records;
+	g->op = NULL;
 	mg->running--;
 	if (status == DTT_ERR_CANCELED) {
 		if (mg->running == 0) {
@@ -626,47 +768,85 @@ static void merge_get_done(struct merge *mg, int i, int status)
 		merge_finish(mg);
 }
 
-static void merge_done0(void *ctx, int status, size_t records)
+static void merge_get(struct merge *mg, int i, const struct dtt_topic_keys *tk, uint64_t m,
+		      bool probe)
 {
-	(void)records;
-	merge_get_done(ctx, 0, status);
+	struct dtt_tracker_topic *t = mg->t;
+	struct merge_get *g = &mg->get[i];
+
+	g->mg = mg;
+	g->probe = probe;
+	if (dtt_records_get(&g->op, t->dht, tk, m, own_pk(t), t->memo, merge_record, merge_done,
+			    g) == 0) {
+		mg->running++;
+		t->stats.gets++;
+		emit(t, DTT_TRACKER_EV_DHT_GET, 0);
+	} else {
+		g->op = NULL;
+	}
 }
 
-static void merge_done1(void *ctx, int status, size_t records)
+/* dtt: a stable member's overlap tick reads one slot (the private one twice, then the
+ * reference one) of the current minute, or of the previous one early in a minute; every
+ * other tick it also probes a minute 2..skew_probe_minutes ahead. Only members whose clocks
+ * run ahead write there (slots behind us hold our own group's old records), and the groups
+ * behind us find us the same way. */
+static void overlap_reads_less(struct merge *mg, uint64_t m)
 {
-	(void)records;
-	merge_get_done(ctx, 1, status);
+	struct dtt_tracker_topic *t = mg->t;
+	const struct dtt_topic_keys *tk = &t->keys;
+	uint64_t k = mg->ticks;
+
+	if (t->cfg.private_slot && k % 3 != 2)
+		tk = &t->pkeys;
+	if ((uint64_t)dtt_env_wall_ms(t->env) % 60000 < MINUTE_EARLY_MS)
+		m--;
+	merge_get(mg, 0, tk, m, false);
+	if (t->cfg.skew_probe_minutes >= 2 && k % 2 == 1) {
+		uint64_t d = 2 + (k / 2) % (t->cfg.skew_probe_minutes - 1);
+
+		merge_get(mg, 1, t->cfg.private_slot ? &t->pkeys : &t->keys, m + d, true);
+	}
+}
+
+static bool is_stable(const struct dtt_tracker_topic *t)
+{
+	return t->stable_since && now_ms(t) - (t->stable_since - 1) >= STABLE_MIN_MS;
 }
 
 static void merge_expired(struct dtt_timer *timer)
 {
 	struct merge *mg = DTT_CONTAINER_OF(timer, struct merge, timer);
 	struct dtt_tracker_topic *t = mg->t;
-	dtt_records_done_cb done[2] = {merge_done0, merge_done1};
 	uint64_t m = dtt_env_unix_minute(t->env);
 
 	if (mg->kind == MERGE_BUBBLE)
 		t->stats.bubble_ticks++;
 	else
 		t->stats.overlap_ticks++;
+	mg->ticks++;
+	if (t->cfg.read_less_when_stable && mg->kind == MERGE_BUBBLE &&
+	    t->neighbors >= t->cfg.bubble_min_neighbors) {
+		bubble_arm(t); /* nothing to merge: no read */
+		return;
+	}
 	mg->records = dtt_alloc(DTT_TRACKER_RECORDS_MAX * sizeof(*mg->records));
 	mg->records_count = 0;
 	mg->running = 0;
-	for (int i = 0; mg->records && i < 2; i++) {
-		if (dtt_records_get(&mg->get[i], t->dht, &t->keys, m - 1 + (uint64_t)i, own_pk(t),
-				    t->memo, merge_record, done[i], mg) == 0) {
-			mg->running++;
-			t->stats.gets++;
-			emit(t, DTT_TRACKER_EV_DHT_GET, 0);
-		} else {
-			mg->get[i] = NULL;
-		}
+	if (mg->records && mg->kind == MERGE_OVERLAP && t->cfg.read_less_when_stable &&
+	    is_stable(t)) {
+		overlap_reads_less(mg, m);
+	} else if (mg->records) {
+		for (int i = 0; i < 2; i++)
+			merge_get(mg, i, &t->keys, m - 1 + (uint64_t)i, false);
+		for (int i = 0; t->cfg.private_slot && i < 2; i++)
+			merge_get(mg, 2 + i, &t->pkeys, m - 1 + (uint64_t)i, false);
 	}
 	if (mg->running == 0) {
 		/* an error aborts the tick (§7.5); the next one comes */
-		for (int i = 0; i < 2; i++)
-			if (mg->get[i])
-				dtt_records_get_cancel(mg->get[i]);
+		for (int i = 0; i < MERGE_GETS_MAX; i++)
+			if (mg->get[i].op)
+				dtt_records_get_cancel(mg->get[i].op);
 		dtt_free(mg->records);
 		mg->records = NULL;
 		if (mg->kind == MERGE_BUBBLE)
@@ -709,6 +889,26 @@ struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_a
 		dtt_tracker_config_init(&t->cfg);
 	t->cfg.publish.max_records = t->cfg.max_bootstrap_records;
 	t->keys = *a->keys;
+	t->keys.has_slot_topic = false;
+	if (t->cfg.private_slot) {
+		/* H("dtt private slot v1" || topic || secret_hash): only members can compute it */
+		uint8_t buf[19 + DTT_TOPIC_BYTES + 32];
+
+		t->pkeys = t->keys;
+		memcpy(buf, "dtt private slot v1", 19);
+		memcpy(buf + 19, t->keys.topic, DTT_TOPIC_BYTES);
+		memcpy(buf + 19 + DTT_TOPIC_BYTES, t->keys.secret_hash, 32);
+		dtt_hash32(t->pkeys.slot_topic, buf, sizeof(buf));
+		t->pkeys.has_slot_topic = true;
+		sodium_memzero(buf, sizeof(buf));
+	}
+	if (t->cfg.overlap_memory_ms) {
+		t->mem = dtt_alloc(DTT_TRACKER_MEMORY_MAX * sizeof(*t->mem));
+		if (!t->mem) {
+			dtt_free(t);
+			return NULL;
+		}
+	}
 	memcpy(t->sk, a->node_sk, 64);
 	t->ops = a->ops;
 	t->ops_ctx = a->ops_ctx;
@@ -727,7 +927,9 @@ struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_a
 		m0 = dtt_env_unix_minute(t->env);
 		if (!t->cfg.check_older_records_first_on_startup)
 			t->last_published = m0;
-		publish_background(t, m0, -1);
+		publish_background(t, &t->keys, m0, -1);
+		if (t->cfg.private_slot)
+			publish_background(t, &t->pkeys, m0, -1);
 	}
 	boot_pass(t);
 	return t;
@@ -743,13 +945,14 @@ void dtt_tracker_topic_free(struct dtt_tracker_topic *t)
 	dtt_timer_cancel(t->timers, &t->pub_timer);
 	dtt_timer_cancel(t->timers, &t->bubble.timer);
 	dtt_timer_cancel(t->timers, &t->overlap.timer);
-	for (int i = 0; i < 2; i++) {
-		if (t->boot_get[i])
-			dtt_records_get_cancel(t->boot_get[i]);
-		if (t->bubble.get[i])
-			dtt_records_get_cancel(t->bubble.get[i]);
-		if (t->overlap.get[i])
-			dtt_records_get_cancel(t->overlap.get[i]);
+	for (int i = 0; i < BOOT_GETS_MAX; i++)
+		if (t->boot_get[i].op)
+			dtt_records_get_cancel(t->boot_get[i].op);
+	for (int i = 0; i < MERGE_GETS_MAX; i++) {
+		if (t->bubble.get[i].op)
+			dtt_records_get_cancel(t->bubble.get[i].op);
+		if (t->overlap.get[i].op)
+			dtt_records_get_cancel(t->overlap.get[i].op);
 	}
 	for (int i = 0; i < BG_PUBLISH_MAX; i++)
 		if (t->bg[i].op)
@@ -759,7 +962,27 @@ void dtt_tracker_topic_free(struct dtt_tracker_topic *t)
 	dtt_free(t->bubble.records);
 	dtt_free(t->overlap.records);
 	sodium_memzero(t->sk, sizeof(t->sk));
+	sodium_memzero(&t->pkeys, sizeof(t->pkeys));
+	dtt_free(t->mem);
 	dtt_free(t);
+}
+
+void dtt_tracker_topic_on_message(struct dtt_tracker_topic *t, const uint8_t id[32])
+{
+	struct seen_hash *h;
+
+	if (!t || !t->mem)
+		return;
+	if (!t->first_msg_ms)
+		t->first_msg_ms = now_ms(t) + 1;
+	if (t->mem_count == DTT_TRACKER_MEMORY_MAX) {
+		h = &t->mem[t->mem_head];
+		t->mem_head = (t->mem_head + 1) % DTT_TRACKER_MEMORY_MAX;
+	} else {
+		h = &t->mem[(t->mem_head + t->mem_count++) % DTT_TRACKER_MEMORY_MAX];
+	}
+	memcpy(h->id, id, 32);
+	h->at_ms = now_ms(t);
 }
 
 void dtt_tracker_topic_on_neighbor(struct dtt_tracker_topic *t, bool up)
@@ -778,6 +1001,10 @@ void dtt_tracker_topic_on_neighbor(struct dtt_tracker_topic *t, bool up)
 		t->lonely_wait_ms = t->cfg.lonely_retry_ms;
 		arm_in(t, &t->bubble.timer, t->lonely_wait_ms);
 	}
+	if (t->neighbors < t->cfg.bubble_min_neighbors)
+		t->stable_since = 0;
+	else if (!t->stable_since)
+		t->stable_since = now_ms(t) + 1;
 	if (!up || t->joined)
 		return;
 	t->joined = true;

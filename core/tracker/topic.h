@@ -28,6 +28,7 @@
 
 #define DTT_TRACKER_CANDIDATES_MAX 64 /* peers one bootstrap pass or merge tick considers */
 #define DTT_TRACKER_RECORDS_MAX 32    /* records one merge tick keeps */
+#define DTT_TRACKER_MEMORY_MAX 256    /* received hashes remembered (overlap_memory_ms) */
 
 struct dtt_tracker_worker_config {
 	bool enabled;
@@ -59,6 +60,20 @@ struct dtt_tracker_config {
 	uint32_t lonely_retry_ms;                   /* 2000 */
 	/* DHT (§6.2): put retries and timeouts */
 	struct dtt_publish_config publish;
+	/* Strategy "dtt" (docs/strategies.md); all zero/false in "reference". */
+	bool private_slot;	      /* also a slot keyed by the secret (outsiders cannot find it) */
+	uint32_t ref_publish_every;   /* with private_slot: publisher record n goes to the
+				       * reference slot when n % this == 0, else to the private
+				       * one (0 or 1: always the reference slot) */
+	bool read_less_when_stable;   /* bubble: no read with >= min neighbours; overlap: one
+				       * slot per tick (private twice, then reference) */
+	uint32_t overlap_memory_ms;   /* judge against every hash received in this window, and
+				       * only records younger than our own reception (0: ring) */
+	uint32_t skew_probe_minutes;  /* overlap: every other tick also reads a minute 2..this
+				       * ahead, and joins publishers found there (0: off) */
+	uint32_t widen_after_passes;  /* bootstrap: widen the minute window by one on each side
+				       * after this many empty passes (0: off) */
+	uint32_t widen_max_minutes;   /* ... up to this many minutes */
 };
 
 /* The reference's defaults (strategy "reference"). */
@@ -126,6 +141,8 @@ struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_a
 /* Cancels everything (no observer events) and frees. NULL is a no-op. */
 void dtt_tracker_topic_free(struct dtt_tracker_topic *t);
 
+/* The swarm delivered a message whose hash (SHA-512(content)[0..32]) is id. */
+void dtt_tracker_topic_on_message(struct dtt_tracker_topic *t, const uint8_t id[32]);
 /* The swarm reports a neighbour change; the first neighbour ends the bootstrap. */
 void dtt_tracker_topic_on_neighbor(struct dtt_tracker_topic *t, bool up);
 bool dtt_tracker_topic_is_joined(const struct dtt_tracker_topic *t);
