@@ -3,24 +3,26 @@
 # scenario that exposes a weakness of the reference (overlap-churn, hotspot, skew-split,
 # slot-squat, mixed) plus partition-heal, bubbles and flagship-small (when shipped), each over
 # the same seeds, and one table: scenario, metric, reference and dtt as mean +- 95% interval.
-# usage: analysis/compare-strategies.sh [-b BUILD_DIR] [-s SEEDS] [-j JOBS] [-d DIR] [-r]
+# usage: analysis/compare-strategies.sh [-b BUILD_DIR] [-s SEEDS] [-j JOBS] [-d DIR] [-c LIST] [-r]
 #   -b  build directory holding sim/dtt-sim (default: build)
 #   -s  number of seeds, 1..N (default 5)
 #   -j  simulations at a time (default 2: both cores)
 #   -d  where the run databases go (default: results/compare-strategies)
+#   -c  run only these scenarios ("hotspot mixed"); the table still shows every one
 #   -r  reuse databases already in DIR (only print the table)
 # Run from the repository root. mixed's dtt column is the scenario as shipped (half the
 # members reference, half dtt); its reference column is every member on reference.
 set -eu
-usage() { sed -n '6,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-case ${1:-} in -h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
-build=build seeds=5 jobs=2 dir=results/compare-strategies reuse=0
+usage() { sed -n '6,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+case ${1:-} in -h | --help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+build=build seeds=5 jobs=2 dir=results/compare-strategies reuse=0 only=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-b) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
 	-s) [ $# -ge 2 ] || usage; seeds=$2; shift 2 ;;
 	-j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
 	-d) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
+	-c) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
 	-r) reuse=1; shift ;;
 	*) echo "$0: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -36,9 +38,13 @@ scenarios="overlap-churn hotspot skew-split slot-squat mixed partition-heal bubb
 [ -f scenarios/flagship-small.yaml ] && scenarios="$scenarios flagship-small"
 mkdir -p "$dir"
 
+for sc in $only; do
+	case " $scenarios " in *" $sc "*) ;; *) echo "$0: -c: no scenario '$sc' here" >&2; exit 2 ;; esac
+done
+
 # One line per run: scenario strategy seed (the job list for xargs).
 jobs_list() {
-	for sc in $scenarios; do
+	for sc in ${only:-$scenarios}; do
 		for st in reference dtt; do
 			s=1
 			while [ "$s" -le "$seeds" ]; do
