@@ -3,19 +3,21 @@
 # scenario that exposes a weakness of the reference (overlap-churn, hotspot, skew-split,
 # slot-squat, mixed) plus partition-heal, bubbles and flagship-small (when shipped), each over
 # the same seeds, and one table: scenario, metric, reference and dtt as mean +- 95% interval.
-# usage: analysis/compare-strategies.sh [-b BUILD_DIR] [-s SEEDS] [-j JOBS] [-d DIR] [-c LIST] [-r]
+# usage: analysis/compare-strategies.sh [-b BUILD_DIR] [-s SEEDS] [-j JOBS] [-d DIR] [-c LIST] [-m] [-r]
 #   -b  build directory holding sim/dtt-sim (default: build)
 #   -s  number of seeds, 1..N (default 5)
 #   -j  simulations at a time (default 2: both cores)
 #   -d  where the run databases go (default: results/compare-strategies)
 #   -c  run only these scenarios ("hotspot mixed"); the table still shows every one
+#   -m  every run with `crypto: modelled`: stand-ins for the asymmetric primitives, about 3x
+#       cheaper; the protocol and the strategies run the same (scenarios/README.md)
 #   -r  reuse databases already in DIR (only print the table)
 # Run from the repository root. mixed's dtt column is the scenario as shipped (half the
 # members reference, half dtt); its reference column is every member on reference.
 set -eu
-usage() { sed -n '6,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-case ${1:-} in -h | --help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
-build=build seeds=5 jobs=2 dir=results/compare-strategies reuse=0 only=""
+usage() { sed -n '6,14s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+case ${1:-} in -h | --help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+build=build seeds=5 jobs=2 dir=results/compare-strategies reuse=0 only="" crypto=real
 while [ $# -gt 0 ]; do
 	case $1 in
 	-b) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
 	-j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
 	-d) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
 	-c) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+	-m) crypto=modelled; shift ;;
 	-r) reuse=1; shift ;;
 	*) echo "$0: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -65,6 +68,7 @@ run() {
 	fi
 	sc=$1 st=$2 seed=$3
 	shift 3
+	[ "$crypto" = real ] || set -- "$@" --set "crypto=$crypto"
 	rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
 	if ! nice -n 10 "$sim" run "scenarios/$sc.yaml" --seed "$seed" --db "$db" --quiet "$@" \
 		>"$db.out" 2>&1; then
@@ -74,7 +78,7 @@ run() {
 }
 
 if [ "$reuse" = 0 ]; then
-	export sim dir
+	export sim dir crypto
 	jobs_list | xargs -P "$jobs" -L 1 sh -c "$(sed -n '/^run() {/,/^}/p' "$0"); run \"\$@\"" run
 fi
 
