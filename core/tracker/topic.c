@@ -50,6 +50,7 @@ static void dtt_config_init(struct dtt_tracker_config *cfg)
 {
 	dtt_tracker_config_init(cfg);
 	cfg->private_slot = true;
+	cfg->private_shards = 2;
 	cfg->ref_publish_every = 3;
 	cfg->read_less_when_stable = true;
 	cfg->overlap_memory_ms = 600000;
@@ -141,7 +142,9 @@ struct dtt_tracker_topic {
 	struct dtt_record_memo *memo;
 	struct dtt_tracker_config cfg;
 	struct dtt_topic_keys keys;  /* the reference slot */
-	struct dtt_topic_keys pkeys; /* the private slot (private_slot) */
+	struct dtt_topic_keys pkeys[DTT_TRACKER_SHARDS_MAX]; /* the private slots (private_slot) */
+	uint32_t shards;	     /* private slots in use (1..DTT_TRACKER_SHARDS_MAX) */
+	uint32_t pass_shard;	     /* the private slot the current bootstrap pass reads */
 	uint8_t sk[64];
 	const struct dtt_tracker_swarm_ops *ops;
 	void *ops_ctx;
@@ -195,6 +198,13 @@ static uint64_t now_ms(const struct dtt_tracker_topic *t)
 static const uint8_t *own_pk(const struct dtt_tracker_topic *t)
 {
 	return t->sk + 32;
+}
+
+/* The private slot of turn n: each member starts at the shard its key picks, and every
+ * successive read or put takes the next one, so the load of a minute spreads over them. */
+static const struct dtt_topic_keys *pslot(const struct dtt_tracker_topic *t, uint64_t n)
+{
+	return &t->pkeys[(own_pk(t)[0] + n) % t->shards];
 }
 
 static void arm_in(struct dtt_tracker_topic *t, struct dtt_timer *timer, uint64_t ms)
@@ -394,7 +404,7 @@ static void maybe_publish_current(struct dtt_tracker_topic *t)
 	cached = t->pass_offset == 0 ? (long)t->pass_current[0] : -1;
 	publish_background(t, &t->keys, t->pass_minute, cached);
 	if (t->cfg.private_slot)
-		publish_background(t, &t->pkeys, t->pass_minute,
+		publish_background(t, pslot(t, t->pass_shard), t->pass_minute,
 				   t->pass_offset == 0 ? (long)t->pass_current[1] : -1);
 }
 
@@ -512,9 +522,10 @@ static void boot_pass(struct dtt_tracker_topic *t)
 	/* minutes cur - offset - 1 and cur - offset; the second one counts for the cache */
 	for (int i = 0; i < 2; i++)
 		boot_get(t, i, &t->keys, cur - t->pass_offset - 1 + (uint64_t)i, i);
+	t->pass_shard = (uint32_t)(t->stats.bootstrap_passes % t->shards);
 	if (t->cfg.private_slot)
 		for (int i = 0; i < 2; i++)
-			boot_get(t, 2 + i, &t->pkeys, cur - t->pass_offset - 1 + (uint64_t)i,
+			boot_get(t, 2 + i, pslot(t, t->pass_shard), cur - t->pass_offset - 1 + (uint64_t)i,
 				 i ? 2 : 0);
 	/* alone for a while: one more minute on each side, step by step (clock skew) */
 	if (t->cfg.widen_after_passes) {
@@ -523,7 +534,8 @@ static void boot_pass(struct dtt_tracker_topic *t)
 			widen = t->cfg.widen_max_minutes;
 	}
 	if (widen) {
-		const struct dtt_topic_keys *tk = t->cfg.private_slot ? &t->pkeys : &t->keys;
+		const struct dtt_topic_keys *tk =
+		    t->cfg.private_slot ? pslot(t, t->pass_shard + 1) : &t->keys;
 
 		boot_get(t, 4, tk, cur - 1 - widen, 0);
 		boot_get(t, 5, tk, cur + widen, 0);
@@ -574,7 +586,7 @@ static void pub_expired(struct dtt_timer *timer)
 	t->pub_count++;
 	if (t->cfg.private_slot && t->cfg.ref_publish_every > 1 &&
 	    t->pub_count % t->cfg.ref_publish_every != 0)
-		tk = &t->pkeys;
+		tk = pslot(t, t->pub_count);
 	if (publish(t, tk, dtt_env_unix_minute(t->env), true, -1, &t->pub, pub_done, t)) {
 		t->pub = NULL;
 		arm_worker(t, &t->pub_timer, &t->cfg.publisher); /* errors: the next tick comes */
@@ -798,14 +810,14 @@ static void overlap_reads_less(struct merge *mg, uint64_t m)
 	uint64_t k = mg->ticks;
 
 	if (t->cfg.private_slot && k % 3 != 2)
-		tk = &t->pkeys;
+		tk = pslot(t, k);
 	if ((uint64_t)dtt_env_wall_ms(t->env) % 60000 < MINUTE_EARLY_MS)
 		m--;
 	merge_get(mg, 0, tk, m, false);
 	if (t->cfg.skew_probe_minutes >= 2 && k % 2 == 1) {
 		uint64_t d = 2 + (k / 2) % (t->cfg.skew_probe_minutes - 1);
 
-		merge_get(mg, 1, t->cfg.private_slot ? &t->pkeys : &t->keys, m + d, true);
+		merge_get(mg, 1, t->cfg.private_slot ? pslot(t, k / 2 + 1) : &t->keys, m + d, true);
 	}
 }
 
@@ -840,7 +852,7 @@ static void merge_expired(struct dtt_timer *timer)
 		for (int i = 0; i < 2; i++)
 			merge_get(mg, i, &t->keys, m - 1 + (uint64_t)i, false);
 		for (int i = 0; t->cfg.private_slot && i < 2; i++)
-			merge_get(mg, 2 + i, &t->pkeys, m - 1 + (uint64_t)i, false);
+			merge_get(mg, 2 + i, pslot(t, mg->ticks), m - 1 + (uint64_t)i, false);
 	}
 	if (mg->running == 0) {
 		/* an error aborts the tick (§7.5); the next one comes */
@@ -890,16 +902,21 @@ struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_a
 	t->cfg.publish.max_records = t->cfg.max_bootstrap_records;
 	t->keys = *a->keys;
 	t->keys.has_slot_topic = false;
-	if (t->cfg.private_slot) {
-		/* H("dtt private slot v1" || topic || secret_hash): only members can compute it */
-		uint8_t buf[19 + DTT_TOPIC_BYTES + 32];
+	t->shards = t->cfg.private_shards < 1 ? 1 : t->cfg.private_shards;
+	if (t->shards > DTT_TRACKER_SHARDS_MAX)
+		t->shards = DTT_TRACKER_SHARDS_MAX;
+	for (uint32_t i = 0; t->cfg.private_slot && i < t->shards; i++) {
+		/* H("dtt private slot v1" || topic || secret_hash [|| i for shards after the
+		 * first]): only members can compute them */
+		uint8_t buf[19 + DTT_TOPIC_BYTES + 32 + 1];
 
-		t->pkeys = t->keys;
+		t->pkeys[i] = t->keys;
 		memcpy(buf, "dtt private slot v1", 19);
 		memcpy(buf + 19, t->keys.topic, DTT_TOPIC_BYTES);
 		memcpy(buf + 19 + DTT_TOPIC_BYTES, t->keys.secret_hash, 32);
-		dtt_hash32(t->pkeys.slot_topic, buf, sizeof(buf));
-		t->pkeys.has_slot_topic = true;
+		buf[sizeof(buf) - 1] = (uint8_t)i;
+		dtt_hash32(t->pkeys[i].slot_topic, buf, sizeof(buf) - (i == 0));
+		t->pkeys[i].has_slot_topic = true;
 		sodium_memzero(buf, sizeof(buf));
 	}
 	if (t->cfg.overlap_memory_ms) {
@@ -929,7 +946,7 @@ struct dtt_tracker_topic *dtt_tracker_topic_new(const struct dtt_tracker_topic_a
 			t->last_published = m0;
 		publish_background(t, &t->keys, m0, -1);
 		if (t->cfg.private_slot)
-			publish_background(t, &t->pkeys, m0, -1);
+			publish_background(t, pslot(t, 0), m0, -1);
 	}
 	boot_pass(t);
 	return t;
@@ -962,7 +979,7 @@ void dtt_tracker_topic_free(struct dtt_tracker_topic *t)
 	dtt_free(t->bubble.records);
 	dtt_free(t->overlap.records);
 	sodium_memzero(t->sk, sizeof(t->sk));
-	sodium_memzero(&t->pkeys, sizeof(t->pkeys));
+	sodium_memzero(t->pkeys, sizeof(t->pkeys));
 	dtt_free(t->mem);
 	dtt_free(t);
 }

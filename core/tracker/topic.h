@@ -29,6 +29,7 @@
 #define DTT_TRACKER_CANDIDATES_MAX 64 /* peers one bootstrap pass or merge tick considers */
 #define DTT_TRACKER_RECORDS_MAX 32    /* records one merge tick keeps */
 #define DTT_TRACKER_MEMORY_MAX 256    /* received hashes remembered (overlap_memory_ms) */
+#define DTT_TRACKER_SHARDS_MAX 4      /* private_shards bound */
 
 struct dtt_tracker_worker_config {
 	bool enabled;
@@ -62,6 +63,9 @@ struct dtt_tracker_config {
 	struct dtt_publish_config publish;
 	/* Strategy "dtt" (docs/strategies.md); all zero/false in "reference". */
 	bool private_slot;	      /* also a slot keyed by the secret (outsiders cannot find it) */
+	uint32_t private_shards;      /* with private_slot: that many private slots a minute, at
+				       * as many targets; each read and put uses one, in turn
+				       * (0 or 1: one; at most DTT_TRACKER_SHARDS_MAX) */
 	uint32_t ref_publish_every;   /* with private_slot: publisher record n goes to the
 				       * reference slot when n % this == 0, else to the private
 				       * one (0 or 1: always the reference slot) */
