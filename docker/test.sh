@@ -204,35 +204,7 @@ done
 log "ok   every member learned its own address"
 
 # --- the overlay becomes one component (neighbour events tell the graph) ---
-connected() {
-	python3 - "$work" "$members" << 'PY'
-import json, sys
-work, n = sys.argv[1], int(sys.argv[2])
-ids, edges = {}, set()
-for m in range(1, n + 1):
-    for line in open(f"{work}/m{m}.err"):
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        if e.get("event") == "ready":
-            ids[e["id"]] = m
-        elif e.get("event") == "neighbor_up":
-            edges.add((m, e["peer"]))
-        elif e.get("event") == "neighbor_down":
-            edges.discard((m, e["peer"]))
-adj = {m: set() for m in range(1, n + 1)}
-for m, peer in edges:
-    if peer in ids:
-        adj[m].add(ids[peer]); adj[ids[peer]].add(m)
-seen, frontier = {1}, [1]
-while frontier:
-    for x in adj[frontier.pop()]:
-        if x not in seen:
-            seen.add(x); frontier.append(x)
-sys.exit(0 if len(seen) == n else 1)
-PY
-}
+connected() { python3 "$root/tests/lib/overlay_connected.py" "$work" "$members"; }
 deadline=$(($(date +%s) + 90))
 until snapshot && connected; do
 	[ "$(date +%s)" -ge "$deadline" ] && { show_members; fail "the overlay did not become one component"; }
