@@ -47,4 +47,13 @@ uint64_t dtt_timers_next_ms(const struct dtt_timers *ts);
  * callback may re-arm it. Returns how many fired. */
 size_t dtt_timers_run(struct dtt_timers *ts, uint64_t now_ms);
 
+/* The next wait of a doubling backoff after the last one: first when there was none (0), else
+ * twice the last, and never more than cap. */
+static inline uint32_t dtt_backoff_next_ms(uint32_t last_ms, uint32_t first_ms, uint32_t cap_ms)
+{
+	uint64_t w = last_ms ? 2 * (uint64_t)last_ms : first_ms;
+
+	return (uint32_t)(w < cap_ms ? w : cap_ms);
+}
+
 #endif

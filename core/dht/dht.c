@@ -160,14 +160,8 @@ static void recover(struct dtt_dht *dht, uint64_t now)
 	dht->recover_round++;
 	if (n && dtt_dht_op_recover(dht, addrs, n) == 0)
 		dht->stats.recoveries++;
-	if (dht->recover_wait_ms == 0)
-		dht->recover_wait_ms = DHT_RECOVER_MIN_MS;
-	else if (dht->recover_wait_ms < dht->cfg.thin_refresh_ms / 2)
-		dht->recover_wait_ms *= 2;
-	else
-		dht->recover_wait_ms = dht->cfg.thin_refresh_ms;
-	if (dht->recover_wait_ms > dht->cfg.thin_refresh_ms)
-		dht->recover_wait_ms = dht->cfg.thin_refresh_ms;
+	dht->recover_wait_ms =
+	    dtt_backoff_next_ms(dht->recover_wait_ms, DHT_RECOVER_MIN_MS, dht->cfg.thin_refresh_ms);
 	dht->recover_at_ms = now + dht->recover_wait_ms;
 }
 

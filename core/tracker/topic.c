@@ -606,12 +606,7 @@ static void bubble_arm(struct dtt_tracker_topic *t)
 		arm_worker(t, &t->bubble.timer, &t->cfg.bubble);
 		return;
 	}
-	if (t->lonely_wait_ms == 0)
-		t->lonely_wait_ms = t->cfg.lonely_retry_ms;
-	else
-		t->lonely_wait_ms = t->lonely_wait_ms > cap / 2 ? cap : t->lonely_wait_ms * 2;
-	if (t->lonely_wait_ms > cap)
-		t->lonely_wait_ms = cap;
+	t->lonely_wait_ms = dtt_backoff_next_ms(t->lonely_wait_ms, t->cfg.lonely_retry_ms, cap);
 	arm_in(t, &t->bubble.timer, t->lonely_wait_ms);
 }
 
