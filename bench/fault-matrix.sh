@@ -18,7 +18,8 @@ all nodes for 10 minutes, datagram loss from 0 to 30% in steps of 5%, 30% of the
 crashing and rejoining under 10% loss) over seeds 1..N with dtt-sim check, J runs at once,
 and prints one row per scenario: seeds passing, time to heal p50/p99 (first sample with one
 component after the heal or rejoin), delivery ratio of the broadcasts sent after it (after
-4m for the loss rows), and members without a neighbour at the end (total over the seeds).
+4m for the loss rows), members without a neighbour at the end (total over the seeds), and
+for the cuts the seeds whose topic split while cut (a cut may hold only DHT nodes).
 
 options:
   --seeds N     seeds 1..N (default 20)
@@ -68,7 +69,9 @@ EOF
 	[ "$heal" -ge 0 ] && heal=$((heal - end))
 	deliv=$(sqlite3 "$db" "select coalesce(sum(delivered)*1.0/nullif(sum(delivered)+sum(missed),0), -1) from message where kind='broadcast' and t_ms>$end")
 	alone=$(sqlite3 "$db" "select cast(round((1-j.value)*a.value) as int) from sample_named j join sample_named a on a.t_ms=j.t_ms and a.metric='members_alive' where j.metric='joined_fraction' order by j.t_ms desc limit 1")
-	echo "$label $seed $pass $heal $deliv ${alone:-0}" > "$work/$label-$seed.res"
+	# the topic split while cut: more than one component between the cut and the heal
+	split=$(sqlite3 "$db" "select count(*) > 0 from sample_named where metric='components' and value>=2 and t_ms>(select coalesce(min(t_ms), 1e18) from event where kind='cut') and t_ms<=(select coalesce(max(t_ms), 0) from event where kind='heal')")
+	echo "$label $seed $pass $heal $deliv ${alone:-0} ${split:-0}" > "$work/$label-$seed.res"
 	rm -f "$db" "$db-wal" "$db-shm"
 }
 
@@ -111,17 +114,17 @@ tr '\n' '\0' < "$work/jobs" | xargs -0 -P "$jobs" -I{} env FAULT_MATRIX_JOB={} F
 	sh "$0" --build "$build"
 wall=$(($(date +%s) - start))
 
-printf '%-22s %7s %10s %10s %10s %6s\n' scenario passing heal_p50 heal_p99 delivery alone
+printf '%-22s %7s %10s %10s %10s %6s %6s\n' scenario passing heal_p50 heal_p99 delivery alone split
 while IFS='|' read -r label file set; do
 	cat "$work/$label"-*.res 2>/dev/null | awk -v label="$label" -v n="$seeds" '
-	{ pass += $3; if ($4 >= 0) h[nh++] = $4; if ($5 >= 0) { d += $5; nd++ } alone += $6 }
+	{ pass += $3; if ($4 >= 0) h[nh++] = $4; if ($5 >= 0) { d += $5; nd++ } alone += $6; spl += $7 }
 	END {
 		# sort the heal times
 		for (i = 1; i < nh; i++) { v = h[i]; j = i - 1; while (j >= 0 && h[j] > v) { h[j + 1] = h[j]; j-- } h[j + 1] = v }
 		p50 = nh ? sprintf("%.1fs", h[int((nh - 1) * 0.5)] / 1000) : "-"
 		p99 = nh ? sprintf("%.1fs", h[int((nh - 1) * 0.99 + 0.999)] / 1000) : "-"
 		if (nh && nh < NR) p99 = p99 "+" (NR - nh) "x"  # seeds that never healed
-		printf "%-22s %3d/%-3d %10s %10s %10s %6d\n", label, pass, NR, p50, p99, nd ? sprintf("%.5f", d / nd) : "-", alone
+		printf "%-22s %3d/%-3d %10s %10s %10s %6d %6s\n", label, pass, NR, p50, p99, nd ? sprintf("%.5f", d / nd) : "-", alone, label ~ /^(cut|outage)/ ? spl "/" NR : "-"
 	}'
 done < "$work/rows"
 echo "(seeds $from..$seeds per row, $jobs at once, ${wall}s wall)"

@@ -798,6 +798,40 @@ static void test_quiet_watched_link_survives_heavy_loss(void **state)
 	world_free(w);
 }
 
+/* The loss estimate reads the gaps in the session counters: unknown before 16 datagrams,
+ * 0 on a clean link, near the network's loss on a lossy one, and back down once it is clean. */
+static void test_loss_estimate_follows_the_links_loss(void **state)
+{
+	struct world *w = pair(21, NULL);
+	struct node *a = &w->n[0], *b = &w->n[1];
+	int pm;
+
+	(void)state;
+	assert_int_equal(dtt_links_loss_pm(b->l, a->pk), -1); /* one datagram so far */
+	assert_int_equal(dtt_links_loss_pm(b->l, b->pk), -1); /* no such peer */
+	for (int k = 0; k < 15; k++)
+		send_str(a, b, "clean");
+	run_for(w, 4 * LAT);
+	assert_int_equal(dtt_links_loss_pm(b->l, a->pk), 0);
+	assert_int_equal(dtt_links_loss_pm(a->l, b->pk), -1); /* b sent a one datagram */
+
+	sim_net_set_loss(w->net, 300);
+	for (int k = 0; k < 2000; k++) {
+		send_str(a, b, "lossy");
+		run_for(w, 1);
+	}
+	run_for(w, 4 * LAT);
+	pm = dtt_links_loss_pm(b->l, a->pk);
+	assert_true(pm >= 200 && pm <= 400);
+
+	sim_net_set_loss(w->net, 0);
+	for (int k = 0; k < 16 * 40; k++) /* 40 clean blocks: (3/4)^40 of the estimate is left */
+		send_str(a, b, "clean again");
+	run_for(w, 4 * LAT);
+	assert_true(dtt_links_loss_pm(b->l, a->pk) <= 1);
+	world_free(w);
+}
+
 static void test_silent_watched_peer_goes_down_timed_out_after_dead_ms(void **state)
 {
 	struct world *w = pair(11, NULL);
@@ -1307,6 +1341,7 @@ int main(void)
 	    cmocka_unit_test(test_keepalives_keep_a_watched_idle_peer_up),
 	    cmocka_unit_test(test_silent_watched_peer_goes_down_timed_out_after_dead_ms),
 	    cmocka_unit_test(test_quiet_watched_link_survives_heavy_loss),
+	    cmocka_unit_test(test_loss_estimate_follows_the_links_loss),
 	    cmocka_unit_test(test_unanswered_peer_goes_down_failed_after_the_attempts),
 	    cmocka_unit_test(test_queue_is_bounded),
 	    cmocka_unit_test(test_handshakes_are_rate_limited_per_source_address),

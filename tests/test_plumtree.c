@@ -75,6 +75,7 @@ struct tnet {
 	size_t flight_count;
 	int drop_gossip_from, drop_gossip_to; /* the next Gossip on this link is lost */
 	int drop_ihave_from, drop_ihave_to;   /* the next IHave on this link is lost */
+	int lossy_from, lossy_to;	      /* the loss estimate of this link is 30% */
 };
 
 static struct tnet net;
@@ -200,7 +201,14 @@ static void op_deliver(void *ctx, const uint8_t *from, const uint8_t *id, const 
 	g->at = net.now;
 }
 
-static const struct dtt_plumtree_ops ops = {op_send, op_deliver};
+static int op_loss_pm(void *ctx, const uint8_t *peer)
+{
+	struct tnode *n = ctx;
+
+	return n->index == net.lossy_from && peer[0] == net.lossy_to ? 300 : 0;
+}
+
+static const struct dtt_plumtree_ops ops = {op_send, op_deliver, op_loss_pm};
 
 static void net_init(size_t n)
 {
@@ -211,6 +219,7 @@ static void net_init(size_t n)
 	net.n = n;
 	net.drop_gossip_from = -1;
 	net.drop_ihave_from = -1;
+	net.lossy_from = -1;
 }
 
 static void net_start(void)
@@ -423,6 +432,59 @@ static void test_pt_relay_grafts_lazy_announcer_after_lost_eager_push(void **sta
 	/* the graft made the 1 - 2 link eager again on both sides */
 	assert_int_equal(eager(2, 1), 1);
 	assert_int_equal(eager(1, 2), 1);
+}
+
+/* A chain 0 - 1 - 2, every link eager, node 1 estimating its link to 2 at 30% loss. The
+ * payload 1 forwards to 2 is lost: 2 has no lazy neighbour, so only the IHave that 1 also
+ * sends a lossy eager neighbour (twice) lets it graft. Without the estimate (lossy_pm 0, the
+ * reference) node 2 never gets the broadcast. */
+static void chain_with_lossy_last_link(uint16_t lossy_pm)
+{
+	net_init(3);
+	net.cfg.lossy_pm = lossy_pm;
+	net_start();
+	link_nodes(0, 1);
+	link_nodes(1, 2);
+	net.lossy_from = 1;
+	net.lossy_to = 2;
+	net.drop_gossip_from = 1;
+	net.drop_gossip_to = 2;
+}
+
+static size_t ihaves_from_to(int from, int to)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < net.nodes[from].tx_count; i++)
+		c += net.nodes[from].tx[i].type == DTT_GOSSIP_MSG_IHAVE &&
+		     net.nodes[from].tx[i].peer == to;
+	return c;
+}
+
+static void test_pt_lossy_eager_neighbour_gets_announcements_too(void **state)
+{
+	uint8_t id[DTT_GOSSIP_MSGID_BYTES];
+	struct tnode *c;
+
+	(void)state;
+	chain_with_lossy_last_link(DTT_PLUMTREE_LOSSY_PM);
+	c = &net.nodes[2];
+	bcast(0, "over a lossy hop", id);
+	net_run(500);
+	assert_int_equal(c->got_count, 1);
+	assert_memory_equal(c->got[0].id, id, sizeof(id));
+	assert_int_equal(c->got[0].from, 1);
+	assert_int_equal(ihaves_from_to(1, 2), DTT_PLUMTREE_IHAVE_COPIES);
+	assert_int_equal(ihaves_from_to(1, 0), 0); /* a clean link: no extra announcement */
+	assert_int_equal(c->stats.graft_sent, 1);
+	assert_int_equal(net.nodes[1].stats.graft_received, 1);
+	teardown(NULL);
+
+	chain_with_lossy_last_link(0);
+	bcast(0, "over a lossy hop", id);
+	net_run(500);
+	assert_int_equal(net.nodes[2].got_count, 0);
+	assert_int_equal(ihaves_from_to(1, 2), 0);
 }
 
 static void test_pt_second_announcer_is_grafted_after_40ms(void **state)
@@ -742,6 +804,11 @@ static void test_pt_broadcast_checks_size_and_config_defaults(void **state)
 	assert_int_equal(net.cfg.cache_retention_ms, 30000);
 	assert_int_equal(net.cfg.id_retention_ms, 90000);
 	assert_int_equal(net.cfg.max_message_size, 4096);
+	assert_int_equal(net.cfg.lossy_pm, 50);
+	assert_int_equal(net.cfg.ihave_copies, 2);
+	net.cfg.lossy_pm = 1001;
+	assert_int_equal(dtt_plumtree_config_check(&net.cfg), DTT_ERR_INVALID);
+	net.cfg.lossy_pm = 50;
 	net.cfg.max_message_size = 511;
 	assert_int_equal(dtt_plumtree_config_check(&net.cfg), DTT_ERR_INVALID);
 }
@@ -753,6 +820,8 @@ int main(void)
 				      teardown),
 	    cmocka_unit_test_teardown(test_pt_graft_after_lost_eager_push, teardown),
 	    cmocka_unit_test_teardown(test_pt_relay_grafts_lazy_announcer_after_lost_eager_push,
+				      teardown),
+	    cmocka_unit_test_teardown(test_pt_lossy_eager_neighbour_gets_announcements_too,
 				      teardown),
 	    cmocka_unit_test_teardown(test_pt_second_announcer_is_grafted_after_40ms, teardown),
 	    cmocka_unit_test_teardown(test_pt_neighbors_scope_is_never_forwarded, teardown),

@@ -506,9 +506,17 @@ static void pt_deliver(void *ctx, const uint8_t *from, const uint8_t *id, const 
 	op_leave(t->g);
 }
 
+static int pt_loss_pm(void *ctx, const uint8_t *peer)
+{
+	struct topic *t = ctx;
+
+	return t->g->tr->loss_pm ? t->g->tr->loss_pm(t->g->tr_ctx, peer) : -1;
+}
+
 static const struct dtt_plumtree_ops pt_ops = {
     .send = pt_send,
     .deliver = pt_deliver,
+    .loss_pm = pt_loss_pm,
 };
 
 /* ---- topics ---- */
@@ -1041,12 +1049,18 @@ static int links_get_addr(void *ctx, const uint8_t *peer, struct dtt_addr *out)
 	return dtt_links_addr(ctx, peer, out);
 }
 
+static int links_loss_pm(void *ctx, const uint8_t *peer)
+{
+	return dtt_links_loss_pm(ctx, peer);
+}
+
 const struct dtt_gossip_transport dtt_gossip_links_transport = {
     .send = links_send,
     .close = links_close,
     .watch = links_watch,
     .set_addr = links_set_addr,
     .get_addr = links_get_addr,
+    .loss_pm = links_loss_pm,
 };
 
 static void links_on_message(void *ctx, const uint8_t *peer, const uint8_t *msg, size_t len)

@@ -101,6 +101,9 @@ struct dtt_gossip_transport {
 	int (*set_addr)(void *ctx, const uint8_t peer[DTT_GOSSIP_PEER_BYTES],
 			const struct dtt_addr *addr);
 	int (*get_addr)(void *ctx, const uint8_t peer[DTT_GOSSIP_PEER_BYTES], struct dtt_addr *out);
+	/* May be NULL. The share of datagrams lost between us and peer, per mille, or -1 when
+	 * not known (dtt_links_loss_pm). */
+	int (*loss_pm)(void *ctx, const uint8_t peer[DTT_GOSSIP_PEER_BYTES]);
 };
 
 /* The transport over a struct dtt_links (ctx: the struct dtt_links *). */

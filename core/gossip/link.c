@@ -47,6 +47,8 @@
 
 #define REPLAY_WORDS  (DTT_LINK_REPLAY_WINDOW_BITS / 64)
 #define REPLAY_REJECT (DTT_LINK_REPLAY_WINDOW_BITS - 64)
+#define LOSS_BLOCK    16 /* received datagrams per loss sample */
+#define LOSS_WEIGHT   4  /* a sample's weight in the estimate: 1/4 */
 #define SEND_LIMIT    (UINT64_MAX - DTT_LINK_REPLAY_WINDOW_BITS) /* counters we never use */
 
 #define RATE_MAX	32 /* source addresses tracked by the handshake rate limit */
@@ -77,6 +79,8 @@ struct sess {
 	struct replay rw;
 	uint32_t local_idx;  /* receiver index the peer puts on datagrams to us */
 	uint32_t remote_idx; /* receiver index we put on datagrams to the peer */
+	uint64_t est_from;   /* the loss estimate's block: first counter, datagrams received */
+	uint32_t est_rx;
 	bool live;
 	bool initiator; /* we sent message 1: we rekey it */
 	bool confirmed; /* usable for sending (a responder waits for the first transport) */
@@ -112,6 +116,8 @@ struct conn {
 	 * not in the address book entry, as only a peer with a session can have one) */
 	bool has_hint;
 	struct dtt_addr hint;
+	uint16_t loss_pm; /* the peer's datagrams lost on the way to us, per mille, smoothed */
+	bool loss_known;  /* loss_pm has seen a block */
 };
 
 struct peer {
@@ -1061,6 +1067,27 @@ static void on_resp(struct dtt_links *l, const struct dtt_addr *from, const uint
 	}
 }
 
+/* The loss estimate: a session's counters number every datagram the peer sent on it, so
+ * after each LOSS_BLOCK received datagrams the gap to the greatest counter is what was lost
+ * on the way (late arrivals from the block before are counted in this one, never below
+ * zero). Blocks are smoothed with weight 1/LOSS_WEIGHT; the estimate outlives rekeys. */
+static void loss_sample(struct conn *c, struct sess *s)
+{
+	uint64_t sent;
+	uint32_t pm;
+
+	if (++s->est_rx < LOSS_BLOCK)
+		return;
+	sent = s->rw.top + 1 - s->est_from;
+	if (sent < s->est_rx)
+		sent = s->est_rx;
+	pm = (uint32_t)((sent - s->est_rx) * 1000 / sent);
+	c->loss_pm = (uint16_t)((c->loss_pm * (LOSS_WEIGHT - 1) + pm) / LOSS_WEIGHT);
+	c->loss_known = true;
+	s->est_from = s->rw.top + 1;
+	s->est_rx = 0;
+}
+
 static void on_data(struct dtt_links *l, const struct dtt_addr *from, const uint8_t *buf,
 		    size_t len)
 {
@@ -1101,6 +1128,7 @@ static void on_data(struct dtt_links *l, const struct dtt_addr *from, const uint
 		return;
 	}
 	replay_commit(&s->rw, n);
+	loss_sample(c, s);
 
 	p->last_rx_ms = now_ms(l);
 	p->addr = *from;
@@ -1278,6 +1306,15 @@ int dtt_links_addr(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYT
 		return DTT_ERR_NOTFOUND;
 	*out = p->addr;
 	return 0;
+}
+
+int dtt_links_loss_pm(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES])
+{
+	const struct peer *p = peer_find(l, peer);
+
+	if (!p || !p->conn || !p->conn->loss_known)
+		return -1;
+	return p->conn->loss_pm;
 }
 
 int dtt_links_send(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES], const uint8_t *msg,

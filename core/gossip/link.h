@@ -99,6 +99,11 @@ const uint8_t *dtt_links_id(const struct dtt_links *l);
 int dtt_links_set_addr(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES],
 		       const struct dtt_addr *addr);
 /* The address we know for peer: 0 or DTT_ERR_NOTFOUND. */
+/* The share of the peer's datagrams lost on the way to us, per mille (0..1000), estimated
+ * from the gaps in its session counters over blocks of 16 received datagrams and smoothed
+ * (each block weighs 1/4); -1 before the first block or without a session. A path usually
+ * loses in both directions alike, so it also estimates what we send. */
+int dtt_links_loss_pm(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES]);
 int dtt_links_addr(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES],
 		   struct dtt_addr *out);
 

@@ -66,13 +66,15 @@ void dtt_plumtree_config_init(struct dtt_plumtree_config *cfg)
 	cfg->missing_max = DTT_PLUMTREE_MISSING_MAX;
 	cfg->graft_rounds = DTT_PLUMTREE_GRAFT_ROUNDS;
 	cfg->graft_retry_ms = DTT_PLUMTREE_GRAFT_RETRY_MS;
-	cfg->ihave_copies = 1;
+	cfg->lossy_pm = DTT_PLUMTREE_LOSSY_PM;
+	cfg->ihave_copies = DTT_PLUMTREE_IHAVE_COPIES;
 }
 
 int dtt_plumtree_config_check(const struct dtt_plumtree_config *cfg)
 {
 	if (!cfg->graft_timeout_1_ms || !cfg->graft_timeout_2_ms || !cfg->graft_rounds ||
-	    !cfg->graft_retry_ms || !cfg->ihave_copies || cfg->ihave_copies > 4)
+	    !cfg->graft_retry_ms || !cfg->ihave_copies || cfg->ihave_copies > 4 ||
+	    cfg->lossy_pm > 1000)
 		return DTT_ERR_INVALID;
 	if (cfg->max_message_size < DTT_PLUMTREE_MESSAGE_SIZE_MIN ||
 	    cfg->max_message_size > DTT_GOSSIP_MSG_CONTENT_MAX)
@@ -295,9 +297,20 @@ static const struct dtt_plumtree_cached *cache_find(const struct dtt_plumtree *p
 
 /* ---- IHave queues ---- */
 
+/* A neighbour whose link loses lossy_pm per mille of the datagrams or more gets every
+ * announcement twice over: an IHave even when it is eager (its payload may be lost, and
+ * then only an announcement lets it graft) and ihave_copies datagrams of each IHave. */
+static bool lossy(const struct dtt_plumtree *pt, const uint8_t *peer)
+{
+	if (!pt->cfg->lossy_pm || !pt->ops->loss_pm)
+		return false;
+	return pt->ops->loss_pm(pt->ctx, peer) >= (int)pt->cfg->lossy_pm;
+}
+
 static void flush_peer(struct dtt_plumtree *pt, struct dtt_plumtree_peer *p)
 {
 	struct dtt_gossip_msg m;
+	uint8_t copies;
 
 	if (!p->queued)
 		return;
@@ -311,7 +324,8 @@ static void flush_peer(struct dtt_plumtree *pt, struct dtt_plumtree_peer *p)
 	pt->ops->send(pt->ctx, p->id, &m);
 	pt->stats->ihave_sent++;
 	pt->stats->ihave_entries_sent += m.ihave.count;
-	for (uint8_t c = 1; c < pt->cfg->ihave_copies; c++) {
+	copies = lossy(pt, p->id) ? pt->cfg->ihave_copies : 1;
+	for (uint8_t c = 1; c < copies; c++) {
 		pt->ops->send(pt->ctx, p->id, &m);
 		pt->stats->ihave_sent++;
 	}
@@ -585,7 +599,7 @@ static int on_gossip(struct dtt_plumtree *pt, const uint8_t *from, const struct 
 			continue;
 		if (q->eager)
 			send_gossip(pt, q->id, hash, content, len, DTT_GOSSIP_SCOPE_SWARM, fwd);
-		else
+		if (!q->eager || lossy(pt, q->id))
 			queue_ihave(pt, q, hash, fwd);
 	}
 	i = find_missing(pt, hash);

@@ -57,6 +57,8 @@
 #define DTT_PLUMTREE_ANNOUNCERS_MAX	    8 /* IHave senders remembered per missing id */
 #define DTT_PLUMTREE_GRAFT_ROUNDS	    6
 #define DTT_PLUMTREE_GRAFT_RETRY_MS	    500
+#define DTT_PLUMTREE_LOSSY_PM		    50 /* 5% */
+#define DTT_PLUMTREE_IHAVE_COPIES	    2
 
 struct dtt_plumtree_config {
 	uint32_t graft_timeout_1_ms;	 /* IHave -> Graft, > 0 */
@@ -72,9 +74,14 @@ struct dtt_plumtree_config {
 	uint8_t graft_rounds;		 /* Grafts per announcer of a missing id, >= 1 (1: the
 					  * reference) */
 	uint32_t graft_retry_ms;	 /* between Grafts after the first round, > 0 */
-	uint8_t ihave_copies;		 /* datagrams per IHave batch, 1..4 (1: the reference; 2
-					  * on a lossy network: an id whose every announcement
-					  * was lost cannot be grafted) */
+	uint16_t lossy_pm;		 /* a neighbour whose link loses this many datagrams per
+					  * mille or more (the transport's estimate) is lossy:
+					  * it gets an IHave even when eager, and ihave_copies
+					  * datagrams of each batch; 0..1000, 0: none is (the
+					  * reference) */
+	uint8_t ihave_copies;		 /* datagrams per IHave batch to a lossy neighbour, 1..4
+					  * (an id whose every announcement was lost cannot be
+					  * grafted) */
 };
 
 void dtt_plumtree_config_init(struct dtt_plumtree_config *cfg);
@@ -92,6 +99,9 @@ struct dtt_plumtree_ops {
 	void (*deliver)(void *ctx, const uint8_t from[DTT_GOSSIP_PEER_BYTES],
 			const uint8_t id[DTT_GOSSIP_MSGID_BYTES], const uint8_t *content,
 			size_t len, int scope, uint16_t round);
+	/* May be NULL. The share of datagrams lost between us and peer, per mille, or -1 when
+	 * not known. */
+	int (*loss_pm)(void *ctx, const uint8_t peer[DTT_GOSSIP_PEER_BYTES]);
 };
 
 struct dtt_plumtree_stats {
