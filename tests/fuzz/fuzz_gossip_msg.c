@@ -151,7 +151,7 @@ static int t_get_addr(void *ctx, const uint8_t *peer, struct dtt_addr *out)
 }
 
 static const struct dtt_gossip_transport transport = {t_send, t_close, t_watch, t_set_addr,
-						      t_get_addr};
+						      t_get_addr, NULL};
 
 static void on_event(void *ctx, const struct dtt_gossip_event *ev)
 {
