@@ -1,5 +1,6 @@
 /* dtt.h - the public API of dtt for applications: a node, topics joined with automatic
- * discovery through the mainline DHT, broadcast and receive.
+ * discovery through the mainline DHT or from known peers, broadcast and receive, the node's
+ * counters, the error codes.
  *
  * The shape follows the Rust crate distributed-topic-tracker:
  *
@@ -85,6 +86,7 @@ struct dtt_topic;
  * joined), DTT_ERR_FULL (topics_max), DTT_ERR_NOMEM, DTT_ERR_INVALID. */
 int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
 			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out);
+
 /* A known member of a topic: its id (its node's key) and, when known, its address. */
 struct dtt_peer {
 	uint8_t id[DTT_PEER_ID_BYTES];
