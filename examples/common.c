@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "dtt.h"
 #include "loop.h"
 
 struct example {
@@ -136,6 +136,8 @@ int example_run(const char *name, int argc, char **argv, struct dtt_record_publi
 	n = dtt_loop_parse_nodes(bootstrap, boot, 16);
 	if (n <= 0)
 		return 2;
+	if (dtt_init())
+		return 1;
 	dtt_node_config_init(&cfg);
 	cfg.dht.read_only = true;
 	if (dtt_loop_init(&ex.loop, &local, &cfg, NULL))

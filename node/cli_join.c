@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "dtt.h"
-#include "err.h"
 #include "hex.h"
 #include "loop.h"
 
@@ -35,8 +34,9 @@ static const char usage[] =
 	"\n"
 	"--secret S    discover the other members through the mainline DHT: publish and read\n"
 	"              records sealed with S (distributed-topic-tracker 0.3 records)\n"
-	"--peer        join this peer directly (ID is its 32-byte key in hex); repeatable.\n"
-	"              Without --secret and --peer the node waits to be joined\n"
+	"--peer        join this peer directly (ID is its 32-byte key in hex); repeatable. With\n"
+	"              --secret, once the DHT bootstrap is done and the topic exists. Without\n"
+	"              --secret and --peer the node waits to be joined\n"
 	"--key FILE    the node's ed25519 seed (hex); created (mode 0600) if missing, reused after.\n"
 	"              Without it, a new identity each run\n"
 	"--port        UDP port for the DHT and gossip (default 0: any free port)\n"
@@ -53,8 +53,10 @@ struct join_state {
 	struct dtt_loop loop;
 	struct dtt_record_publisher pub;
 	int start_err; /* of dtt_subscribe_and_join, once the DHT is bootstrapped */
-	struct dtt_topic *topic;   /* with --secret */
-	uint8_t topic_id[32];
+	struct dtt_topic *topic;
+	struct dtt_topic_id topic_id;
+	const struct dtt_peer *peers; /* --peer, joined once the topic exists */
+	size_t peers_count;
 	bool json, eof;
 	char line[LINE_MAX_BYTES + 1];
 	size_t line_len;
@@ -115,7 +117,7 @@ static void on_down(void *ctx, const uint8_t *peer, int reason)
 	char extra[64];
 
 	(void)ctx;
-	snprintf(extra, sizeof(extra), "\"reason\":\"%s\"", dtt_gossip_down_name(reason));
+	snprintf(extra, sizeof(extra), "\"reason\":\"%s\"", dtt_neighbor_down_name(reason));
 	event_line("neighbor_down", peer, extra);
 }
 
@@ -196,6 +198,8 @@ static void check_no_addr(struct join_state *js)
 static void start_topic(struct join_state *js)
 {
 	js->start_err = dtt_subscribe_and_join(js->loop.node, &js->pub, &topic_cb, js, &js->topic);
+	if (!js->start_err && js->peers_count)
+		js->start_err = dtt_topic_join_peers(js->topic, js->peers, js->peers_count);
 	if (js->start_err) {
 		cli_error("join: %s", dtt_strerror(js->start_err));
 		stop_flag = 1;
@@ -213,28 +217,15 @@ static void on_bootstrapped(void *ctx, int status, size_t nodes)
 	start_topic(js);
 }
 
-/* Gossip-only mode (no --secret): the node's gossip events. */
-static void on_gossip(void *ctx, const struct dtt_gossip_event *ev)
-{
-	switch (ev->type) {
-	case DTT_GOSSIP_EV_JOINED: on_joined(ctx); break;
-	case DTT_GOSSIP_EV_NEIGHBOR_UP: on_up(ctx, ev->peer); break;
-	case DTT_GOSSIP_EV_NEIGHBOR_DOWN: on_down(ctx, ev->peer, ev->reason); break;
-	case DTT_GOSSIP_EV_RECEIVED: on_message(ctx, ev->content, ev->len, ev->peer, ev->round); break;
-	}
-}
-
 static void broadcast_line(struct join_state *js)
 {
 	int err;
 
 	if (js->line_len == 0)
 		return;
-	if (js->topic)
-		err = dtt_topic_broadcast(js->topic, (const uint8_t *)js->line, js->line_len);
-	else
-		err = dtt_gossip_broadcast(dtt_node_gossip(js->loop.node), js->topic_id,
-					   (const uint8_t *)js->line, js->line_len, NULL);
+	/* before the DHT bootstrap ends a tracker topic does not exist yet */
+	err = js->topic ? dtt_topic_broadcast(js->topic, (const uint8_t *)js->line, js->line_len)
+			: DTT_ERR_STATE;
 	if (err)
 		cli_error("join: broadcast: %s", dtt_strerror(err));
 }
@@ -305,7 +296,7 @@ static int load_key(const char *path, uint8_t seed[32])
 	return 0;
 }
 
-static bool parse_peer(struct dtt_gossip_peer *p, const char *arg)
+static bool parse_peer(struct dtt_peer *p, const char *arg)
 {
 	const char *at = strchr(arg, '@');
 	char id[65];
@@ -336,7 +327,7 @@ int cli_join(int argc, char **argv)
 		{"metrics", required_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
 	};
 	static struct join_state js;
-	static struct dtt_gossip_peer peers[PEERS_MAX];
+	static struct dtt_peer peers[PEERS_MAX];
 	const char *topic_name = NULL, *secret = NULL, *bind = "0.0.0.0", *announce = NULL;
 	const char *bootstrap = DTT_PUBLIC_BOOTSTRAP, *key_path = NULL, *metrics = NULL;
 	struct dtt_addr boot[BOOTSTRAP_MAX], bind_addr;
@@ -388,8 +379,6 @@ int cli_join(int argc, char **argv)
 		cli_error("join: --topic is required");
 		return CLI_EXIT_USAGE;
 	}
-	if (sodium_init() < 0)
-		return CLI_EXIT_FAIL;
 	if (key_path) {
 		if (load_key(key_path, cfg.identity_seed))
 			return CLI_EXIT_FAIL;
@@ -428,7 +417,9 @@ int cli_join(int argc, char **argv)
 	}
 	dtt_node_set_addr_observer(js.loop.node, on_address, &js);
 	dtt_loop_catch_signals(&stop_flag);
-	dtt_topic_hash(js.topic_id, topic_name, strlen(topic_name));
+	dtt_topic_id_from_name(&js.topic_id, topic_name);
+	js.peers = peers;
+	js.peers_count = peers_count;
 	{
 		char extra[160], id[65];
 
@@ -440,7 +431,7 @@ int cli_join(int argc, char **argv)
 	if (secret) {
 		js.pub.secret = (const uint8_t *)secret;
 		js.pub.secret_len = strlen(secret);
-		dtt_topic_id_from_name(&js.pub.topic, topic_name);
+		js.pub.topic = js.topic_id;
 		err = boot_n > 0 ? dtt_dht_bootstrap(dtt_node_dht(js.loop.node), boot,
 						     (size_t)boot_n, on_bootstrapped, &js)
 				 : DTT_ERR_INVALID;
@@ -450,13 +441,11 @@ int cli_join(int argc, char **argv)
 			err = js.start_err;
 		}
 	} else {
-		/* gossip only: the node's own events */
-		dtt_node_set_gossip_observer(js.loop.node, on_gossip, &js);
-		err = 0;
+		/* no discovery: a member that accepts joins and asks its --peer to admit it */
+		err = dtt_subscribe(js.loop.node, &js.topic_id, &topic_cb, &js, &js.topic);
+		if (!err && peers_count)
+			err = dtt_topic_join_peers(js.topic, peers, peers_count);
 	}
-	/* without --secret this also makes the topic (a member that accepts joins) */
-	if (!err && (peers_count || !secret))
-		err = dtt_gossip_join(dtt_node_gossip(js.loop.node), js.topic_id, peers, peers_count);
 	if (err) {
 		cli_error("join: %s", dtt_strerror(err));
 		rc = CLI_EXIT_FAIL;
@@ -474,8 +463,6 @@ int cli_join(int argc, char **argv)
 	}
 	if (js.topic)
 		dtt_topic_leave(js.topic);
-	else
-		dtt_gossip_leave(dtt_node_gossip(js.loop.node), js.topic_id);
 	/* the goodbyes are datagrams: give them a moment on the wire */
 	dtt_loop_run(&js.loop, NULL, NULL, NULL, dtt_env_now_ms(&js.loop.pe.env) + 200);
 	event_line("left", NULL, NULL);

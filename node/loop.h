@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "node.h"
+#include "dtt.h"
 #include "posix_env.h"
 
 struct dtt_metrics_server;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
+#include "dtt.h"
 #include "hex.h"
 
 static const char usage[] =
@@ -128,6 +128,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("dtt-node %s\n", DTT_VERSION);
 		return CLI_EXIT_OK;
+	}
+	if (dtt_init()) {
+		cli_error("crypto initialisation failed");
+		return CLI_EXIT_FAIL;
 	}
 	if (!strcmp(argv[1], "record"))
 		return cli_record(argc - 1, argv + 1);

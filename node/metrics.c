@@ -112,14 +112,10 @@ static void traffic(struct emit *e, const struct dtt_stats *st)
 	sample2(e, "protocol", "any", "direction", "in", st->bytes_in);
 	end(e);
 	begin(e, "dtt_dropped_total", "counter", "inbound datagrams and messages dropped, by layer and reason", true);
-	for (int i = 0; i < DTT_NODE_DROP__COUNT; i++)
-		sample2(e, "layer", "node", "reason", dtt_node_drop_name(i), st->node_dropped[i]);
-	for (int i = 1; i < DTT_DHT_DROP__COUNT; i++) /* 0 is "none" */
-		sample2(e, "layer", "dht", "reason", dtt_dht_drop_name(i), st->dht.dropped[i]);
-	for (int i = 0; i < DTT_LINKS_DROP__COUNT; i++)
-		sample2(e, "layer", "link", "reason", dtt_links_drop_name(i), st->links.dropped[i]);
-	for (int i = 1; i < DTT_GOSSIP_DROP__COUNT; i++) /* 0 is "none" */
-		sample2(e, "layer", "gossip", "reason", dtt_gossip_drop_name(i), st->gossip.dropped[i]);
+	for (int l = 0; l < DTT_DROP_LAYER__COUNT; l++)
+		for (int i = dtt_drop_first(l); i < (int)dtt_drop_reasons(l); i++)
+			sample2(e, "layer", dtt_drop_layer_name(l), "reason", dtt_drop_name(l, i),
+				dtt_stats_dropped(st, l, i));
 	end(e);
 }
 
@@ -131,7 +127,7 @@ static void dht(struct emit *e, const struct dtt_stats *st)
 	scalar(e, "dtt_dht_items_stored", "gauge", "BEP 44 items this node stores", st->dht_items);
 	begin(e, "dtt_dht_queries_total", "counter", "KRPC queries by method and direction", true);
 	for (int m = 0; m < DTT_KRPC_METHOD__COUNT; m++) {
-		const char *name = dtt_krpc_method_name((enum dtt_krpc_method)m);
+		const char *name = dtt_dht_method_name(m);
 
 		sample2(e, "method", name, "direction", "in", st->dht.queries_received[m]);
 		sample2(e, "method", name, "direction", "out", st->dht.queries_sent[m]);

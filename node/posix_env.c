@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "err.h"
+#include "dtt.h"
 #include "log.h"
 
 static uint64_t posix_now_ms(void *ctx)
@@ -105,7 +105,7 @@ int dtt_posix_env_init(struct dtt_posix_env *pe, const uint8_t *seed)
 	int level = lvl ? dtt_log_level_parse(lvl) : DTT_LOG_WARN;
 
 	memset(pe, 0, sizeof(*pe));
-	if (sodium_init() < 0)
+	if (dtt_init()) /* main calls it first; again for embedders of the POSIX env */
 		return DTT_ERR_CRYPTO;
 	pe->env.ops = &posix_ops;
 	pe->env.ctx = pe;

@@ -126,6 +126,8 @@ char *dtt_check_describe(const struct dtt_scenario_expect *e, char *out, size_t 
 	static const char *const ops[] = {"eq", "le", "ge", "lt", "gt"};
 	static const char *const aggs[] = {"",	     " (mean)", " (min)", " (max)",
 					   " (any)", " (all)",	" (last)"};
+	_Static_assert(sizeof(ops) / sizeof(ops[0]) == DTT_EXPECT_OP__COUNT, "one name per op");
+	_Static_assert(sizeof(aggs) / sizeof(aggs[0]) == DTT_AGG__COUNT, "one name per agg");
 	char a[32], b[32];
 
 	switch (e->when) {

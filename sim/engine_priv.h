@@ -15,7 +15,6 @@
 #include "dtt.h"
 #include "engine.h"
 #include "net.h"
-#include "node.h"
 #include "pool.h"
 #include "queue.h"
 #include "rng.h"
@@ -84,60 +83,19 @@ struct wkey {
 	bool stored;	    /* a put was acknowledged by at least one node */
 };
 
-/* Same order as dtt_scenario_metrics. */
+/* The run's metrics: DTT_SCENARIO_METRICS, in the order of dtt_scenario_metrics. */
 enum metric {
-	M_GET_SUCCESS = 0,
-	M_GET_FRESH,
-	M_GET_P50,
-	M_GET_P95,
-	M_GETS,
-	M_PUT_STORED_MEAN,
-	M_PUT_SUCCESS,
-	M_PUTS,
-	M_ALIVE,
-	M_RT_MEAN,
-	M_DATAGRAMS,
-	M_BYTES,
-	M_DROPPED,
-	M_NET_LOST,
-	M_NET_BLOCKED,
-	M_EVENTS_PER_S,
-	M_RSS,
-	M_HOTTEST_RPS,
-	M_DGRAMS_DHT,
-	M_DGRAMS_GOSSIP,
-	M_BYTES_DHT,
-	M_BYTES_GOSSIP,
+#define X(e, name) e,
+	DTT_SCENARIO_METRICS(X)
+#undef X
 	M__COUNT,
 };
 
-/* Same order as dtt_scenario_topic_metrics. */
+/* A topic's metrics: DTT_SCENARIO_TOPIC_METRICS, in the order of dtt_scenario_topic_metrics. */
 enum topic_metric {
-	TM_ALIVE = 0,
-	TM_JOINED,
-	TM_COMPONENTS,
-	TM_LARGEST,
-	TM_BUBBLES,
-	TM_DEG_MEAN,
-	TM_DEG_MIN,
-	TM_DEG_MAX,
-	TM_PUBLISHED,
-	TM_SKIPPED,
-	TM_PUB_FAILED,
-	TM_BUBBLE,
-	TM_OVERLAP,
-	TM_GETS_PMM,
-	TM_PUTS_PMM,
-	TM_NB_PMM,
-	TM_HS_PMM,
-	TM_BROADCASTS,
-	TM_DELIVERED, /* per broadcast from here on */
-	TM_MISSED,
-	TM_RATIO,
-	TM_RMR,
-	TM_LDH,
-	TM_P50,
-	TM_P99,
+#define X(e, name, per_broadcast) e,
+	DTT_SCENARIO_TOPIC_METRICS(X)
+#undef X
 	TM__COUNT,
 };
 

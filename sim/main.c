@@ -15,7 +15,7 @@
 #include "backend.h"
 #include "check.h"
 #include "engine.h"
-#include "err.h"
+#include "dtt.h"
 #include "log.h"
 #include "queue.h"
 #include "results.h"
@@ -646,6 +646,7 @@ static int cmd_validate(int argc, char **argv)
 	static const char *const kinds[] = {"partition", "heal",   "crash",
 					    "leave",	 "rejoin", "loss",
 					    "duplicate", "jitter", "clock_skew", "cut"};
+	_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == DTT_SCEV__COUNT, "one name per kind");
 	struct dtt_scenario sc;
 	char a1[32], a2[32], line[ERR_LEN];
 	struct args a;
@@ -666,6 +667,8 @@ static int cmd_validate(int argc, char **argv)
 					    : "; members are DHT clients");
 	for (size_t i = 0; i < sc.topics_count; i++) {
 		static const char *const senders[] = {"single", "random", "all"};
+		_Static_assert(sizeof(senders) / sizeof(senders[0]) == DTT_SENDERS__COUNT,
+			       "one name per senders mode");
 		const struct dtt_scenario_topic *t = &sc.topics[i];
 
 		printf("topic %s: %u members, strategy %s, bootstrap %s", t->name, t->members,
@@ -785,6 +788,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage_main, stdout);
 		return EXIT_OK;
+	}
+	if (dtt_init()) {
+		fputs(DTT_SIM_PROG ": crypto initialisation failed\n", stderr);
+		return 1;
 	}
 	install_signals();
 	if (!strcmp(cmd, "run"))

@@ -27,14 +27,11 @@
 #include "dtt.h"
 #include "engine_priv.h"
 #include "err.h"
-#include "gossip.h"
-#include "hyparview.h"
 #include "results.h"
-#include "topic.h"
 
 #define TAG_MAGIC     "DTSB"
 #define TAG_BYTES     14 /* magic, topic (LE16), counter (LE64) */
-#define NEIGHBORS_MAX DTT_HPV_ACTIVE_LIMIT
+#define NEIGHBORS_MAX DTT_TOPIC_NEIGHBORS_MAX
 #define PICK_TRIES    32
 #define DHT_RETRIES   8 /* DHT bootstraps a member tries before it stops retrying */
 #define LABEL_DOWN    UINT32_MAX
@@ -258,8 +255,7 @@ static void components(struct dtt_sim *s, struct simtopic *t, uint32_t *labels, 
 		if (t->uf[o] == LABEL_DOWN)
 			continue;
 		c->alive++;
-		n = dtt_gossip_neighbors(dtt_node_gossip(mnode(s, m)->node), t->tid.bytes, nb,
-					 NEIGHBORS_MAX);
+		n = m->handle ? dtt_topic_neighbors(m->handle, nb, NEIGHBORS_MAX) : 0;
 		c->deg_sum += n;
 		if (n < c->deg_min)
 			c->deg_min = (uint32_t)n;
@@ -317,13 +313,13 @@ static struct tree_totals tree_totals(struct dtt_sim *s, const struct simtopic *
 
 	for (uint32_t o = 0; o < t->count; o++) {
 		struct member *m = tmember(s, t, o);
-		const struct dtt_gossip_stats *st;
+		struct dtt_counters c;
 
 		if (!m_alive(s, m))
 			continue;
-		st = dtt_gossip_stats(dtt_node_gossip(mnode(s, m)->node));
-		tt.rx += st->plumtree.gossip_received;
-		tt.tx += tree_sent(st);
+		dtt_node_counters(mnode(s, m)->node, &c);
+		tt.rx += c.gossip.plumtree.gossip_received;
+		tt.tx += tree_sent(&c.gossip);
 		tt.alive++;
 	}
 	return tt;
@@ -360,7 +356,7 @@ static void on_neighbor(struct member *m, const uint8_t *peer, bool up, int reas
 		sim_event_row(s, m->node, "neighbor_up", peer_index(s, peer), -1, NULL);
 	else
 		sim_event_row(s, m->node, "neighbor_down", peer_index(s, peer), reason,
-			      dtt_gossip_down_name(reason));
+			      dtt_neighbor_down_name(reason));
 }
 
 static void on_message(struct member *m, const uint8_t *content, size_t len, unsigned round)
@@ -463,19 +459,6 @@ static const struct dtt_topic_callbacks member_callbacks = {
     .tracker = cb_tracker,
 };
 
-/* Gossip-only members (bootstrap: peers) hear the gossip layer directly. */
-static void on_gossip_event(void *ctx, const struct dtt_gossip_event *ev)
-{
-	struct member *m = ctx;
-
-	switch (ev->type) {
-	case DTT_GOSSIP_EV_JOINED: on_joined(m); break;
-	case DTT_GOSSIP_EV_NEIGHBOR_UP: on_neighbor(m, ev->peer, true, 0); break;
-	case DTT_GOSSIP_EV_NEIGHBOR_DOWN: on_neighbor(m, ev->peer, false, ev->reason); break;
-	case DTT_GOSSIP_EV_RECEIVED: on_message(m, ev->content, ev->len, ev->round); break;
-	}
-}
-
 /* --- joining --- */
 
 static void subscribe(struct dtt_sim *s, struct member *m)
@@ -537,7 +520,7 @@ static void dht_bootstrap(struct dtt_sim *s, struct member *m)
 }
 
 static bool eligible(struct dtt_sim *s, const struct member *self, const struct member *c,
-		     const struct dtt_gossip_peer *chosen, size_t n)
+		     const struct dtt_peer *chosen, size_t n)
 {
 	if (c == self || !m_alive(s, c) || !c->has_id)
 		return false;
@@ -550,7 +533,7 @@ static bool eligible(struct dtt_sim *s, const struct member *self, const struct 
 /* Bootstrap peers: ask 1..peers members that are up (they started earlier) to admit us. */
 static void peers_join(struct dtt_sim *s, struct simtopic *t, struct member *m)
 {
-	struct dtt_gossip_peer peers[DTT_SCENARIO_PEERS_MAX];
+	struct dtt_peer peers[DTT_SCENARIO_PEERS_MAX];
 	size_t want = 1 + (size_t)dtt_rng_uniform(&t->rng, t->sc->peers), n = 0;
 	int err;
 
@@ -578,7 +561,12 @@ static void peers_join(struct dtt_sim *s, struct simtopic *t, struct member *m)
 			}
 		}
 	}
-	err = dtt_gossip_join(dtt_node_gossip(mnode(s, m)->node), t->tid.bytes, peers, n);
+	/* a member that accepts joins, asking its peers to admit it (none: it waits) */
+	err = dtt_subscribe(mnode(s, m)->node, &t->tid, &member_callbacks, m, &m->handle);
+	if (err)
+		m->handle = NULL;
+	else
+		err = dtt_topic_join_peers(m->handle, peers, n);
 	if (err)
 		sim_event_row(s, m->node, "join_failed", -1, err, dtt_strerror(err));
 }
@@ -600,7 +588,6 @@ void sim_member_started(struct dtt_sim *s, struct simnode *sn)
 	m->subscribed = false;
 	m->dht_tries = 0;
 	if (t->sc->bootstrap == DTT_BOOTSTRAP_PEERS) {
-		dtt_node_set_gossip_observer(sn->node, on_gossip_event, m);
 		peers_join(s, t, m);
 	} else {
 		dht_bootstrap(s, m);
@@ -611,22 +598,15 @@ void sim_member_stopping(struct dtt_sim *s, struct simnode *sn, bool graceful)
 {
 	struct member *m = &s->members[sn->member];
 	struct simtopic *t = &s->topics[m->topic];
-	struct dtt_gossip *g = dtt_node_gossip(sn->node);
+	struct dtt_counters c;
 
-	if (graceful) { /* Disconnect(alive = false) to every neighbour */
-		if (m->handle)
-			dtt_topic_leave(m->handle);
-		else if (dtt_gossip_is_member(g, t->tid.bytes))
-			dtt_gossip_leave(g, t->tid.bytes);
-	}
-	t->retired_rx += dtt_gossip_stats(g)->plumtree.gossip_received;
-	t->retired_tx += tree_sent(dtt_gossip_stats(g));
-	if (dtt_gossip_links(g)) {
-		const struct dtt_links_stats *ls = dtt_links_stats(dtt_gossip_links(g));
-
-		t->retired_hs += ls->handshakes_started;
-		t->retired_hs_done += ls->handshakes_completed;
-	}
+	if (graceful && m->handle) /* Disconnect(alive = false) to every neighbour */
+		dtt_topic_leave(m->handle);
+	dtt_node_counters(sn->node, &c);
+	t->retired_rx += c.gossip.plumtree.gossip_received;
+	t->retired_tx += tree_sent(&c.gossip);
+	t->retired_hs += c.links.handshakes_started;
+	t->retired_hs_done += c.links.handshakes_completed;
 	m->handle = NULL;
 	m->subscribed = false;
 }
@@ -763,8 +743,7 @@ static bool can_send(struct dtt_sim *s, struct simtopic *t, uint32_t o)
 {
 	struct member *m = tmember(s, t, o);
 
-	return m_alive(s, m) &&
-	       dtt_gossip_is_joined(dtt_node_gossip(mnode(s, m)->node), t->tid.bytes);
+	return m_alive(s, m) && m->handle && dtt_topic_is_joined(m->handle);
 }
 
 static int add_sender(struct dtt_sim *s, struct simtopic *t, uint32_t o)
@@ -843,14 +822,15 @@ void sim_members_on_traffic(struct dtt_sim *s, uint32_t ti)
 	r->first = t->next_counter;
 	r->open = true;
 	for (size_t i = 0; i < r->n; i++) {
-		struct simnode *sn = mnode(s, tmember(s, t, r->b[i].sender));
+		struct member *m = tmember(s, t, r->b[i].sender);
+		struct simnode *sn = mnode(s, m);
 		uint64_t counter = t->next_counter++;
 		int err;
 
 		make_payload(payload, sc->traffic.size, (uint16_t)ti, counter);
 		s->cur_node = sn->index;
-		err = dtt_gossip_broadcast(dtt_node_gossip(sn->node), t->tid.bytes, payload,
-					   sc->traffic.size, NULL);
+		/* a sender is joined (can_send): it has a topic */
+		err = dtt_topic_broadcast(m->handle, payload, sc->traffic.size);
 		if (err && err != DTT_ERR_NOMEM)
 			sim_event_row(s, sn->index, "broadcast_failed", -1, err, dtt_strerror(err));
 		sim_rearm(s, sn);
@@ -892,13 +872,12 @@ static uint64_t handshakes_started(struct dtt_sim *s, const struct simtopic *t)
 
 	for (uint32_t o = 0; o < t->count; o++) {
 		struct member *m = tmember(s, t, o);
-		struct dtt_links *l;
+		struct dtt_counters c;
 
 		if (!m_alive(s, m))
 			continue;
-		l = dtt_gossip_links(dtt_node_gossip(mnode(s, m)->node));
-		if (l)
-			n += dtt_links_stats(l)->handshakes_started;
+		dtt_node_counters(mnode(s, m)->node, &c);
+		n += c.links.handshakes_started;
 	}
 	return n;
 }
@@ -1198,14 +1177,12 @@ void dtt_sim_topic_stats(const struct dtt_sim *s, size_t i, struct dtt_sim_topic
 	out->handshakes_done = t->retired_hs_done;
 	for (uint32_t o = 0; o < t->count; o++) {
 		const struct member *m = &s->members[t->mbase + o];
-		struct dtt_links *l;
+		struct dtt_counters c;
 
 		if (s->nodes[m->node].state != NS_UP)
 			continue;
-		l = dtt_gossip_links(dtt_node_gossip(s->nodes[m->node].node));
-		if (l) {
-			out->handshakes += dtt_links_stats(l)->handshakes_started;
-			out->handshakes_done += dtt_links_stats(l)->handshakes_completed;
-		}
+		dtt_node_counters(s->nodes[m->node].node, &c);
+		out->handshakes += c.links.handshakes_started;
+		out->handshakes_done += c.links.handshakes_completed;
 	}
 }

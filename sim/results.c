@@ -133,7 +133,7 @@ enum stmt_id {
 	ST__COUNT,
 };
 
-static const char *const stmt_sql[ST__COUNT] = {
+static const char *const stmt_sql[] = {
     [ST_RUN_INSERT] = "INSERT INTO run(scenario_name, scenario_path, scenario_text, seed,"
 		      " version, strategy, start_unix, duration_ms, nodes, overrides, backend, crypto)"
 		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -158,6 +158,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_METRIC_INSERT] = "INSERT OR IGNORE INTO metric(name) VALUES(?1)",
     [ST_METRIC_SELECT] = "SELECT metric_id FROM metric WHERE name = ?1",
 };
+_Static_assert(sizeof(stmt_sql) / sizeof(stmt_sql[0]) == ST__COUNT,
+	       "one name per value");
 
 struct metric_slot {
 	char *name; /* owned; NULL: free slot */

@@ -11,75 +11,35 @@
 #include <yaml.h>
 
 #include "alloc.h"
-#include "err.h"
-#include "topic.h"
+#include "dtt.h"
 
 #define PATH_MAX_LEN   256
 #define FILE_MAX_BYTES (16u << 20)
 
 const char *const dtt_scenario_metrics[] = {
-    "get_success",
-    "get_fresh",
-    "get_latency_p50_ms",
-    "get_latency_p95_ms",
-    "gets",
-    "put_stored_mean",
-    "put_success",
-    "puts",
-    "alive_nodes",
-    "routing_table_mean",
-    "datagrams",
-    "bytes",
-    "dropped",
-    "net_lost",
-    "net_blocked",
-    "events_per_s",
-    "rss_bytes",
-    "dht_hottest_rps",
-    "datagrams_dht",
-    "datagrams_gossip",
-    "bytes_dht",
-    "bytes_gossip",
+#define X(e, name) name,
+    DTT_SCENARIO_METRICS(X)
+#undef X
     NULL,
 };
 
 const char *const dtt_scenario_topic_metrics[] = {
-    "members_alive",
-    "joined_fraction",
-    "components",
-    "largest_component_fraction",
-    "bubbles",
-    "degree_mean",
-    "degree_min",
-    "degree_max",
-    "records_published",
-    "records_skipped_cap",
-    "publish_failed",
-    "merges_bubble",
-    "merges_overlap",
-    "dht_gets_per_member_min",
-    "dht_puts_per_member_min",
-    "neighbor_changes_per_member_min",
-    "handshakes_per_member_min",
-    "broadcasts",
-    /* per broadcast (see dtt_scenario_broadcast_metric) */
-    "delivered",
-    "missed",
-    "delivery_ratio",
-    "rmr",
-    "ldh",
-    "broadcast_p50_ms",
-    "broadcast_p99_ms",
+#define X(e, name, per_broadcast) name,
+    DTT_SCENARIO_TOPIC_METRICS(X)
+#undef X
     NULL,
 };
 
 bool dtt_scenario_broadcast_metric(const char *name)
 {
-	static const char *const b[] = {"delivered", "missed",		 "delivery_ratio",   "rmr",
-					"ldh",	     "broadcast_p50_ms", "broadcast_p99_ms", NULL};
+	static const bool per_broadcast[] = {
+#define X(e, name, per_broadcast) per_broadcast,
+	    DTT_SCENARIO_TOPIC_METRICS(X)
+#undef X
+	};
 
-	for (int i = 0; b[i]; i++)
-		if (!strcmp(b[i], name))
+	for (size_t i = 0; i < sizeof(per_broadcast) / sizeof(per_broadcast[0]); i++)
+		if (per_broadcast[i] && !strcmp(dtt_scenario_topic_metrics[i], name))
 			return true;
 	return false;
 }
@@ -418,6 +378,8 @@ static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, 
 {
 	static const char *const keys[] = {"dist", "value", "min", "max", "median", "sigma", NULL};
 	static const char *const dists[] = {"constant", "uniform", "lognormal", "coordinates", NULL};
+	_Static_assert(sizeof(dists) / sizeof(dists[0]) == DTT_SIMNET_COORDINATES + 1 + 1,
+		       "one name per dist, then NULL");
 	static const bool used[4][6] = {
 	    {true, true, false, false, false, false},
 	    {true, false, true, true, false, false},
@@ -563,7 +525,11 @@ static int parse_workload(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n)
 	static const char *const op_keys[] = {"every", "from", "keys", NULL};
 	static const char *const froms[] = {"random", NULL};
 	static const char *const put_keys[] = {"random", "next", NULL};
+	_Static_assert(sizeof(put_keys) / sizeof(put_keys[0]) == DTT_PUT_KEYS_NEXT + 1 + 1,
+		       "one name per put_keys mode, then NULL");
 	static const char *const get_keys[] = {"stored", "recent", "any", NULL};
+	_Static_assert(sizeof(get_keys) / sizeof(get_keys[0]) == DTT_GET_KEYS_ANY + 1 + 1,
+		       "one name per get_keys mode, then NULL");
 	yaml_node_t *v[6], *o[4];
 	int err, w;
 
@@ -647,6 +613,8 @@ static int parse_traffic(struct ps *p, struct dtt_scenario_topic *t, yaml_node_t
 {
 	static const char *const keys[] = {"every", "size", "senders", "start", "count", NULL};
 	static const char *const senders[] = {"single", "random", "all", NULL};
+	_Static_assert(sizeof(senders) / sizeof(senders[0]) == DTT_SENDERS__COUNT + 1,
+		       "one name per senders mode, then NULL");
 	yaml_node_t *v[6];
 	char sub[PATH_MAX_LEN];
 	int err, w;
@@ -733,6 +701,8 @@ static int parse_topic(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, si
 	static const char *const keys[] = {"name",	"secret", "strategy", "members", "join",
 					   "bootstrap", "peers",  "traffic",  "mix",	 NULL};
 	static const char *const boots[] = {"dht", "peers", NULL};
+	_Static_assert(sizeof(boots) / sizeof(boots[0]) == DTT_BOOTSTRAP_PEERS + 1 + 1,
+		       "one name per bootstrap, then NULL");
 	struct dtt_scenario_topic *t = &sc->topics[i];
 	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
 	yaml_node_t *v[10];
@@ -873,6 +843,8 @@ static int parse_partition(struct ps *p, struct dtt_scenario_event *ev, yaml_nod
 static int parse_who(struct ps *p, yaml_node_t *n, const char *path, enum dtt_scenario_who *out)
 {
 	static const char *const whos[] = {"dht", "members", "all", NULL};
+	_Static_assert(sizeof(whos) / sizeof(whos[0]) == DTT_WHO_ALL + 1 + 1,
+		       "one name per who, then NULL");
 	int w, err;
 
 	if ((err = get_word(p, n, path, whos, &w)))

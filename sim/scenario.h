@@ -45,6 +45,7 @@ enum dtt_scenario_event_kind {
 			      * value_ms with skew_fixed) */
 	DTT_SCEV_CUT,	     /* fraction (or count) of `who` cut off, together or alone */
 };
+#define DTT_SCEV__COUNT (DTT_SCEV_CUT + 1)
 
 /* Which nodes churn and clock skew choose from. */
 enum dtt_scenario_who {
@@ -82,6 +83,7 @@ enum dtt_expect_op {
 	DTT_EXPECT_LT,
 	DTT_EXPECT_GT
 };
+#define DTT_EXPECT_OP__COUNT (DTT_EXPECT_GT + 1)
 
 enum dtt_expect_agg {
 	DTT_AGG_DEFAULT = 0, /* at: the value; after: mean; within: any */
@@ -92,6 +94,7 @@ enum dtt_expect_agg {
 	DTT_AGG_ALL,  /* every sample satisfies it */
 	DTT_AGG_LAST, /* the last sample in the window */
 };
+#define DTT_AGG__COUNT (DTT_AGG_LAST + 1)
 
 struct dtt_scenario_expect {
 	char metric[DTT_SCENARIO_METRIC_MAX];
@@ -126,6 +129,7 @@ enum dtt_scenario_senders {
 	DTT_SENDERS_RANDOM,	/* one joined member drawn uniformly per round */
 	DTT_SENDERS_ALL,	/* every joined member, at once */
 };
+#define DTT_SENDERS__COUNT (DTT_SENDERS_ALL + 1)
 
 /* One gossip topic and its members. */
 struct dtt_scenario_topic {
@@ -218,6 +222,62 @@ struct dtt_scenario {
 	struct dtt_scenario_expect *expects;
 	size_t expects_count;
 };
+
+/* The metrics the simulator samples, one X(enumerator, name) each: the enum of the engine
+ * (engine_priv.h) and the name tables below are made from these lists, so they cannot drift
+ * apart. */
+#define DTT_SCENARIO_METRICS(X) \
+	X(M_GET_SUCCESS, "get_success") \
+	X(M_GET_FRESH, "get_fresh") \
+	X(M_GET_P50, "get_latency_p50_ms") \
+	X(M_GET_P95, "get_latency_p95_ms") \
+	X(M_GETS, "gets") \
+	X(M_PUT_STORED_MEAN, "put_stored_mean") \
+	X(M_PUT_SUCCESS, "put_success") \
+	X(M_PUTS, "puts") \
+	X(M_ALIVE, "alive_nodes") \
+	X(M_RT_MEAN, "routing_table_mean") \
+	X(M_DATAGRAMS, "datagrams") \
+	X(M_BYTES, "bytes") \
+	X(M_DROPPED, "dropped") \
+	X(M_NET_LOST, "net_lost") \
+	X(M_NET_BLOCKED, "net_blocked") \
+	X(M_EVENTS_PER_S, "events_per_s") \
+	X(M_RSS, "rss_bytes") \
+	X(M_HOTTEST_RPS, "dht_hottest_rps") \
+	X(M_DGRAMS_DHT, "datagrams_dht") \
+	X(M_DGRAMS_GOSSIP, "datagrams_gossip") \
+	X(M_BYTES_DHT, "bytes_dht") \
+	X(M_BYTES_GOSSIP, "bytes_gossip")
+
+/* Per topic: X(enumerator, name, per_broadcast). The per-broadcast ones get one point per
+ * broadcast (dtt_scenario_broadcast_metric). */
+#define DTT_SCENARIO_TOPIC_METRICS(X) \
+	X(TM_ALIVE, "members_alive", 0) \
+	X(TM_JOINED, "joined_fraction", 0) \
+	X(TM_COMPONENTS, "components", 0) \
+	X(TM_LARGEST, "largest_component_fraction", 0) \
+	X(TM_BUBBLES, "bubbles", 0) \
+	X(TM_DEG_MEAN, "degree_mean", 0) \
+	X(TM_DEG_MIN, "degree_min", 0) \
+	X(TM_DEG_MAX, "degree_max", 0) \
+	X(TM_PUBLISHED, "records_published", 0) \
+	X(TM_SKIPPED, "records_skipped_cap", 0) \
+	X(TM_PUB_FAILED, "publish_failed", 0) \
+	X(TM_BUBBLE, "merges_bubble", 0) \
+	X(TM_OVERLAP, "merges_overlap", 0) \
+	X(TM_GETS_PMM, "dht_gets_per_member_min", 0) \
+	X(TM_PUTS_PMM, "dht_puts_per_member_min", 0) \
+	X(TM_NB_PMM, "neighbor_changes_per_member_min", 0) \
+	X(TM_HS_PMM, "handshakes_per_member_min", 0) \
+	X(TM_BROADCASTS, "broadcasts", 0) \
+	X(TM_DELIVERED, "delivered", 1) \
+	X(TM_MISSED, "missed", 1) \
+	X(TM_RATIO, "delivery_ratio", 1) \
+	X(TM_RMR, "rmr", 1) \
+	X(TM_LDH, "ldh", 1) \
+	X(TM_P50, "broadcast_p50_ms", 1) \
+	X(TM_P99, "broadcast_p99_ms", 1)
 
 /* Metrics the simulator samples for the whole run (and expectations may name);
  * NULL-terminated. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
+_Static_assert(sizeof(names) / sizeof(names[0]) == DTT_LOG_TRACE + 1, "one name per level");
 
 void dtt_log(const struct dtt_env *env, int level, const char *module, const char *fmt, ...)
 {

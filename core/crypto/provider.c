@@ -28,7 +28,9 @@ static const size_t key_bytes[DTT_CRYPTO_MEMO__COUNT] = {64, 32, 32, 32};
 static const size_t val_bytes[DTT_CRYPTO_MEMO__COUNT] = {33, 33, 32, 1};
 static const size_t default_slots[DTT_CRYPTO_MEMO__COUNT] = {1u << 16, 1u << 15, 1u << 12,
 							     1u << 14};
-static const char *const names[DTT_CRYPTO_MEMO__COUNT] = {"dh", "conv", "keypair", "pkcheck"};
+static const char *const names[] = {"dh", "conv", "keypair", "pkcheck"};
+_Static_assert(sizeof(names) / sizeof(names[0]) == DTT_CRYPTO_MEMO__COUNT,
+	       "one name per value");
 
 size_t dtt_crypto_memo_slot_bytes(enum dtt_crypto_memo_table t)
 {

@@ -26,7 +26,7 @@
 
 /* ---- names ---- */
 
-static const char *const own_drop_names[DTT_DHT_DROP__COUNT - DTT_KRPC_DROP__COUNT] = {
+static const char *const own_drop_names[] = {
     [DTT_DHT_DROP_UNSOLICITED - DTT_KRPC_DROP__COUNT] = "unsolicited",
     [DTT_DHT_DROP_RATE_LIMITED - DTT_KRPC_DROP__COUNT] = "rate_limited",
     [DTT_DHT_DROP_READ_ONLY - DTT_KRPC_DROP__COUNT] = "read_only",
@@ -35,6 +35,14 @@ static const char *const own_drop_names[DTT_DHT_DROP__COUNT - DTT_KRPC_DROP__COU
     [DTT_DHT_DROP_BAD_ITEM - DTT_KRPC_DROP__COUNT] = "bad_item_value",
     [DTT_DHT_DROP_VALUES_FULL - DTT_KRPC_DROP__COUNT] = "values_full",
 };
+_Static_assert(sizeof(own_drop_names) / sizeof(own_drop_names[0]) ==
+		   DTT_DHT_DROP__COUNT - DTT_KRPC_DROP__COUNT,
+	       "one name per value");
+
+const char *dtt_dht_method_name(int method)
+{
+	return dtt_krpc_method_name((enum dtt_krpc_method)method);
+}
 
 const char *dtt_dht_drop_name(int reason)
 {
@@ -49,7 +57,7 @@ static const struct {
 	int64_t code;
 	const char *name;
 	const char *text; /* what we send in e = [code, text] */
-} codes[DTT_DHT_CODE__COUNT] = {
+} codes[] = {
     [DTT_DHT_CODE_GENERIC] = {201, "generic", "Generic Error"},
     [DTT_DHT_CODE_SERVER] = {202, "server", "Server Error"},
     [DTT_DHT_CODE_PROTOCOL] = {203, "protocol", "Protocol Error"},
@@ -61,6 +69,7 @@ static const struct {
     [DTT_DHT_CODE_SEQ_LESS] = {302, "seq_less", "Sequence number less than current"},
     [DTT_DHT_CODE_OTHER] = {0, "other", "Error"},
 };
+_Static_assert(sizeof(codes) / sizeof(codes[0]) == DTT_DHT_CODE__COUNT, "one entry per code");
 
 const char *dtt_dht_code_name(int code_index)
 {

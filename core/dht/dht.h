@@ -255,6 +255,8 @@ const struct dtt_dht_stats *dtt_dht_stats(const struct dtt_dht *dht);
 const struct dtt_env *dtt_dht_env(const struct dtt_dht *dht);
 /* Static names for counters and logs: "bencode", ..., "unsolicited", "rate_limited". */
 const char *dtt_dht_drop_name(int reason);
+/* "ping", "find_node", ...: the KRPC method of dtt_dht_stats.queries_received/sent[m]. */
+const char *dtt_dht_method_name(int method);
 /* "generic" (201) ... "seq_less" (302), "other". */
 const char *dtt_dht_code_name(int code_index);
 /* The index of a KRPC error code (DTT_DHT_CODE_OTHER for unknown codes). */

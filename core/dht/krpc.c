@@ -18,14 +18,16 @@
 
 #define KEY_IS(tok, lit) dtt_bencode_str_eq((tok), (lit), sizeof(lit) - 1)
 
-static const char *const method_names[DTT_KRPC_METHOD__COUNT] = {
+static const char *const method_names[] = {
 	[DTT_KRPC_UNKNOWN] = "unknown",	    [DTT_KRPC_PING] = "ping",
 	[DTT_KRPC_FIND_NODE] = "find_node", [DTT_KRPC_GET_PEERS] = "get_peers",
 	[DTT_KRPC_ANNOUNCE_PEER] = "announce_peer",
 	[DTT_KRPC_GET] = "get",		    [DTT_KRPC_PUT] = "put",
 };
+_Static_assert(sizeof(method_names) / sizeof(method_names[0]) == DTT_KRPC_METHOD__COUNT,
+	       "one name per value");
 
-static const char *const drop_names[DTT_KRPC_DROP__COUNT] = {
+static const char *const drop_names[] = {
 	[DTT_KRPC_DROP_NONE] = "none",		 [DTT_KRPC_DROP_BENCODE] = "bencode",
 	[DTT_KRPC_DROP_LIMIT] = "limit",	 [DTT_KRPC_DROP_NOT_DICT] = "not_dict",
 	[DTT_KRPC_DROP_BAD_T] = "bad_t",	 [DTT_KRPC_DROP_BAD_Y] = "bad_y",
@@ -36,6 +38,8 @@ static const char *const drop_names[DTT_KRPC_DROP__COUNT] = {
 	[DTT_KRPC_DROP_BAD_VALUES] = "bad_values", [DTT_KRPC_DROP_BAD_PORT] = "bad_port",
 	[DTT_KRPC_DROP_BAD_ITEM] = "bad_item",	 [DTT_KRPC_DROP_BAD_WANT] = "bad_want",
 };
+_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == DTT_KRPC_DROP__COUNT,
+	       "one name per value");
 
 const char *dtt_krpc_method_name(enum dtt_krpc_method method)
 {

@@ -99,7 +99,7 @@ struct dtt_gossip {
 	struct dtt_gossip_stats stats;
 };
 
-static const char *const own_drop_names[DTT_GOSSIP_DROP__COUNT - DTT_GOSSIP_MSG_DROP__COUNT] = {
+static const char *const own_drop_names[] = {
     [DTT_GOSSIP_DROP_TOPIC - DTT_GOSSIP_MSG_DROP__COUNT] = "topic",
     [DTT_GOSSIP_DROP_BAD_ID - DTT_GOSSIP_MSG_DROP__COUNT] = "bad_id",
     [DTT_GOSSIP_DROP_TOOBIG - DTT_GOSSIP_MSG_DROP__COUNT] = "too_big",
@@ -109,6 +109,9 @@ static const char *const own_drop_names[DTT_GOSSIP_DROP__COUNT - DTT_GOSSIP_MSG_
     [DTT_GOSSIP_DROP_NOT_NEIGHBOR - DTT_GOSSIP_MSG_DROP__COUNT] = "not_neighbor",
     [DTT_GOSSIP_DROP_SELF - DTT_GOSSIP_MSG_DROP__COUNT] = "self",
 };
+_Static_assert(sizeof(own_drop_names) / sizeof(own_drop_names[0]) ==
+		   DTT_GOSSIP_DROP__COUNT - DTT_GOSSIP_MSG_DROP__COUNT,
+	       "one name per value");
 
 const char *dtt_gossip_drop_name(int reason)
 {

@@ -171,7 +171,7 @@ struct dtt_links {
 	struct dtt_links_stats stats;
 };
 
-static const char *const drop_names[DTT_LINKS_DROP__COUNT] = {
+static const char *const drop_names[] = {
     [DTT_LINKS_DROP_SHORT] = "short",
     [DTT_LINKS_DROP_TYPE] = "type",
     [DTT_LINKS_DROP_HANDSHAKE] = "handshake",
@@ -182,6 +182,8 @@ static const char *const drop_names[DTT_LINKS_DROP__COUNT] = {
     [DTT_LINKS_DROP_FULL] = "full",
     [DTT_LINKS_DROP_OVERSIZE] = "oversize",
 };
+_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == DTT_LINKS_DROP__COUNT,
+	       "one name per value");
 
 const char *dtt_links_drop_name(int reason)
 {

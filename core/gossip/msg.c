@@ -7,12 +7,14 @@
 #include "buf.h"
 #include "err.h"
 
-static const char *const drop_names[DTT_GOSSIP_MSG_DROP__COUNT] = {
+static const char *const drop_names[] = {
     [DTT_GOSSIP_MSG_DROP_NONE] = "none",	 [DTT_GOSSIP_MSG_DROP_SHORT] = "short",
     [DTT_GOSSIP_MSG_DROP_VERSION] = "version",	 [DTT_GOSSIP_MSG_DROP_TYPE] = "type",
     [DTT_GOSSIP_MSG_DROP_VALUE] = "value",	 [DTT_GOSSIP_MSG_DROP_LIMIT] = "limit",
     [DTT_GOSSIP_MSG_DROP_TRAILING] = "trailing",
 };
+_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == DTT_GOSSIP_MSG_DROP__COUNT,
+	       "one name per value");
 
 const char *dtt_gossip_msg_drop_name(int reason)
 {

@@ -1,5 +1,6 @@
 /* dtt.h - the public API of dtt for applications: a node, topics joined with automatic
- * discovery through the mainline DHT, broadcast and receive.
+ * discovery through the mainline DHT or from known peers, broadcast and receive, the node's
+ * counters, the error codes.
  *
  * The shape follows the Rust crate distributed-topic-tracker:
  *
@@ -13,9 +14,15 @@
  *   receiver.next() -> Event::Received / ...      struct dtt_topic_callbacks
  *   drop(topic)                                   dtt_topic_leave(topic)
  *
+ *   Gossip::subscribe(topic, bootstrap)           dtt_subscribe(node, &id, &cb, ctx, &topic)
+ *                                                 + dtt_topic_join_peers(topic, peers, n)
+ *
  * A node is driven by a backend (node.h: on_datagram, on_deadline, next_deadline_ms): the
  * POSIX poll loop of dtt-node or the simulator. Single-threaded: every call and callback on
- * one node happens on one thread, one at a time.
+ * one node happens on one thread, one at a time. Call dtt_init once before anything else.
+ *
+ * Every call that can fail returns 0 or a negative DTT_ERR_* (err.h, included here);
+ * dtt_strerror names them.
  */
 #ifndef DTT_DTT_H
 #define DTT_DTT_H
@@ -24,16 +31,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "node.h"
 #include "record.h"
 #include "topic.h"
 
 #define DTT_TOPIC_ID_BYTES 32
 #define DTT_PEER_ID_BYTES 32
+/* The most neighbours a topic has (its active view): the size dtt_topic_neighbors fills. */
+#define DTT_TOPIC_NEIGHBORS_MAX DTT_HPV_ACTIVE_LIMIT
 
 struct dtt_topic_id {
 	uint8_t bytes[DTT_TOPIC_ID_BYTES];
 };
+
+/* Once per process, before any other call: initialises the crypto library (libsodium).
+ * Idempotent. 0 or DTT_ERR_CRYPTO. */
+int dtt_init(void);
 
 /* TopicId::new: SHA-512(name)[0..32]. */
 void dtt_topic_id_from_name(struct dtt_topic_id *id, const char *name);
@@ -54,7 +68,8 @@ struct dtt_record_publisher {
 struct dtt_topic_callbacks {
 	void (*joined)(void *ctx);                              /* first neighbour */
 	void (*neighbor_up)(void *ctx, const uint8_t *peer);
-	/* reason: enum dtt_gossip_down (evicted, left, timed out, link failed) */
+	/* reason: enum dtt_gossip_down (evicted, left, timed out, link failed;
+	 * dtt_neighbor_down_name) */
 	void (*neighbor_down)(void *ctx, const uint8_t *peer, int reason);
 	/* content (borrowed), the neighbour it came from, and its hop count (0: from the origin) */
 	void (*message)(void *ctx, const uint8_t *content, size_t len, const uint8_t *from,
@@ -71,6 +86,28 @@ struct dtt_topic;
  * joined), DTT_ERR_FULL (topics_max), DTT_ERR_NOMEM, DTT_ERR_INVALID. */
 int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
 			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out);
+
+/* A known member of a topic: its id (its node's key) and, when known, its address. */
+struct dtt_peer {
+	uint8_t id[DTT_PEER_ID_BYTES];
+	bool has_addr;
+	struct dtt_addr addr;
+};
+
+#define DTT_TOPIC_JOIN_PEERS_MAX 64
+
+/* Joins the topic without discovery: a member that others join, or that joins known peers
+ * through dtt_topic_join_peers. No tracker, no DHT traffic; the callbacks are those of
+ * dtt_subscribe_and_join (`tracker` never fires). 0 and *out, or DTT_ERR_EXISTS, DTT_ERR_FULL,
+ * DTT_ERR_NOMEM, DTT_ERR_INVALID. */
+int dtt_subscribe(struct dtt_node *node, const struct dtt_topic_id *topic,
+		  const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out);
+/* Asks up to DTT_TOPIC_JOIN_PEERS_MAX known peers (own id skipped) to admit this member, on
+ * any topic (with or without a tracker). The joins go out now; `joined` and `neighbor_up`
+ * tell which succeed. 0, or the error of the last peer that could not be asked (the others
+ * are asked regardless), DTT_ERR_INVALID. */
+int dtt_topic_join_peers(struct dtt_topic *t, const struct dtt_peer *peers, size_t n);
+
 /* Broadcast to the whole topic, or to the current neighbours only. 0, DTT_ERR_TOOBIG,
  * DTT_ERR_STATE (left). */
 int dtt_topic_broadcast(struct dtt_topic *t, const uint8_t *buf, size_t len);
@@ -78,7 +115,10 @@ int dtt_topic_broadcast_neighbors(struct dtt_topic *t, const uint8_t *buf, size_
 bool dtt_topic_is_joined(const struct dtt_topic *t);
 size_t dtt_topic_neighbors(const struct dtt_topic *t, uint8_t (*out)[DTT_PEER_ID_BYTES],
 			   size_t max);
+/* The tracker's counters; NULL for a topic of dtt_subscribe. */
 const struct dtt_tracker_stats *dtt_topic_tracker_stats(const struct dtt_topic *t);
+/* "evicted", "left", "timed_out", "link_failed": the reason of neighbor_down. */
+const char *dtt_neighbor_down_name(int reason);
 /* Leaves cleanly (Disconnect to every neighbour), stops the tracker and frees the topic. No
  * callback fires from here on. */
 void dtt_topic_leave(struct dtt_topic *t);
@@ -93,6 +133,7 @@ struct dtt_stats_topic {
 	size_t neighbors; /* active view */
 	size_t passive;	  /* passive view */
 	bool has_tracker; /* joined through dtt_subscribe_and_join (DHT discovery) */
+	/* tracker: zero without one */
 	struct dtt_tracker_stats tracker; /* records published, skipped (cap), failed, gets */
 };
 
@@ -124,5 +165,38 @@ struct dtt_stats {
 void dtt_node_stats(const struct dtt_node *node, struct dtt_stats *out);
 /* "empty", "unknown": the reasons of dtt_stats.node_dropped. */
 const char *dtt_node_drop_name(int reason);
+
+/* The layers that drop inbound datagrams and messages, each with its reasons. */
+enum dtt_drop_layer {
+	DTT_DROP_LAYER_NODE = 0,   /* dtt_stats.node_dropped: neither protocol */
+	DTT_DROP_LAYER_DHT = 1,	   /* dtt_stats.dht.dropped: KRPC */
+	DTT_DROP_LAYER_LINKS = 2,  /* dtt_stats.links.dropped: link frames (auth, replay, ...) */
+	DTT_DROP_LAYER_GOSSIP = 3, /* dtt_stats.gossip.dropped: gossip messages */
+	DTT_DROP_LAYER__COUNT = 4,
+};
+
+/* "node", "dht", "link", "gossip". */
+const char *dtt_drop_layer_name(int layer);
+/* The reasons of a layer run from dtt_drop_first (1 for the DHT and gossip, whose 0 is
+ * "none" and never counted; else 0) to dtt_drop_reasons - 1 (the length of its dropped
+ * array; 0 for a bad layer). */
+int dtt_drop_first(int layer);
+size_t dtt_drop_reasons(int layer);
+/* The name of a reason of a layer ("?" when out of range). */
+const char *dtt_drop_name(int layer, int reason);
+/* The count of a reason of a layer in a snapshot (0 when out of range). */
+uint64_t dtt_stats_dropped(const struct dtt_stats *st, int layer, int reason);
+
+/* The counters of dtt_stats only, no views or gauges (about 1.4 KB against 6 KB, and no
+ * walk over the topics): what a per-event measurement such as the simulator's samples needs. */
+struct dtt_counters {
+	uint64_t datagrams_in, bytes_in;
+	uint64_t node_dropped[DTT_NODE_DROP__COUNT];
+	struct dtt_dht_stats dht;
+	struct dtt_links_stats links; /* zero on a node without links */
+	struct dtt_gossip_stats gossip;
+};
+
+void dtt_node_counters(const struct dtt_node *node, struct dtt_counters *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "crypto.h"
 #include "store.h"
 #include "verify_memo.h"
 #include "dtt.h"
@@ -42,28 +43,28 @@ static void on_gossip_event(void *ctx, const struct dtt_gossip_event *ev)
 	struct dtt_node *node = ctx;
 	struct dtt_topic *t = find_topic(node, ev->topic);
 
-	if (!t) {
-		if (node->gossip_observer)
-			node->gossip_observer(node->gossip_observer_ctx, ev);
+	if (!t) /* only topics of dtt.h exist on a node's gossip layer */
 		return;
-	}
 	switch (ev->type) {
 	case DTT_GOSSIP_EV_JOINED:
 		if (t->cb.joined)
 			t->cb.joined(t->ctx);
 		break;
 	case DTT_GOSSIP_EV_NEIGHBOR_UP:
-		dtt_tracker_topic_on_neighbor(t->tracker, true);
+		if (t->tracker)
+			dtt_tracker_topic_on_neighbor(t->tracker, true);
 		if (t->cb.neighbor_up)
 			t->cb.neighbor_up(t->ctx, ev->peer);
 		break;
 	case DTT_GOSSIP_EV_NEIGHBOR_DOWN:
-		dtt_tracker_topic_on_neighbor(t->tracker, false);
+		if (t->tracker)
+			dtt_tracker_topic_on_neighbor(t->tracker, false);
 		if (t->cb.neighbor_down)
 			t->cb.neighbor_down(t->ctx, ev->peer, ev->reason);
 		break;
 	case DTT_GOSSIP_EV_RECEIVED:
-		dtt_tracker_topic_on_message(t->tracker, ev->id);
+		if (t->tracker)
+			dtt_tracker_topic_on_message(t->tracker, ev->id);
 		if (t->cb.message)
 			t->cb.message(t->ctx, ev->content, ev->len, ev->peer, ev->round);
 		break;
@@ -189,12 +190,6 @@ uint64_t dtt_node_next_deadline_ms(const struct dtt_node *node)
 	return dtt_timers_next_ms(&node->timers);
 }
 
-void dtt_node_set_gossip_observer(struct dtt_node *node, dtt_gossip_event_cb cb, void *ctx)
-{
-	node->gossip_observer = cb;
-	node->gossip_observer_ctx = ctx;
-}
-
 void dtt_node_set_announce(struct dtt_node *node, const struct dtt_addr *addr)
 {
 	node->has_announce = true;
@@ -223,6 +218,11 @@ void dtt_node_set_addr_observer(struct dtt_node *node, dtt_node_addr_cb cb, void
 }
 
 /* --- dtt.h --- */
+
+int dtt_init(void)
+{
+	return dtt_crypto_init();
+}
 
 void dtt_topic_id_from_name(struct dtt_topic_id *id, const char *name)
 {
@@ -287,33 +287,31 @@ static void on_tracker_event(void *ctx, enum dtt_tracker_event ev, long arg)
 		t->cb.tracker(t->ctx, ev, arg);
 }
 
-int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
-			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out)
+static int free_slot(const struct dtt_node *node)
 {
-	struct dtt_tracker_observer obs = {.event = on_tracker_event};
-	struct dtt_topic_keys keys;
-	struct dtt_topic *t;
-	int slot = -1, err;
-
-	if (!pub || (!pub->secret && pub->secret_len))
-		return DTT_ERR_INVALID;
-	if (find_topic(node, pub->topic.bytes))
-		return DTT_ERR_EXISTS;
-	for (int i = 0; i < DTT_NODE_TOPICS_MAX && slot < 0; i++)
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
 		if (!node->topics[i])
-			slot = i;
+			return i;
+	return -1;
+}
+
+/* A topic of the node's gossip layer that accepts joins, in a free slot of node->topics; no
+ * tracker yet. */
+static int topic_open(struct dtt_node *node, const uint8_t id[DTT_TOPIC_ID_BYTES],
+		      const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out)
+{
+	struct dtt_topic *t;
+	int slot = free_slot(node), err;
+
+	if (find_topic(node, id))
+		return DTT_ERR_EXISTS;
 	if (slot < 0)
 		return DTT_ERR_FULL;
-	if (!node->memo) {
-		if (dtt_record_memo_init(&node->own_memo, node->memo_entries))
-			return DTT_ERR_NOMEM;
-		node->memo = &node->own_memo;
-	}
 	t = dtt_alloc(sizeof(*t));
 	if (!t)
 		return DTT_ERR_NOMEM;
 	t->node = node;
-	memcpy(t->id, pub->topic.bytes, sizeof(t->id));
+	memcpy(t->id, id, sizeof(t->id));
 	if (cb)
 		t->cb = *cb;
 	t->ctx = ctx;
@@ -322,12 +320,50 @@ int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publis
 		dtt_free(t);
 		return err;
 	}
+	node->topics[slot] = t;
+	*out = t;
+	return 0;
+}
+
+static void topic_close(struct dtt_topic *t)
+{
+	struct dtt_node *node = t->node;
+
+	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
+		if (node->topics[i] == t)
+			node->topics[i] = NULL;
+	dtt_gossip_leave(node->gossip, t->id);
+	topic_free(t);
+}
+
+int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publisher *pub,
+			   const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out)
+{
+	struct dtt_tracker_observer obs = {.event = on_tracker_event};
+	struct dtt_topic_keys keys;
+	struct dtt_topic *t;
+	int err;
+
+	if (!pub || (!pub->secret && pub->secret_len))
+		return DTT_ERR_INVALID;
+	if (find_topic(node, pub->topic.bytes))
+		return DTT_ERR_EXISTS;
+	if (free_slot(node) < 0)
+		return DTT_ERR_FULL;
+	if (!node->memo) {
+		if (dtt_record_memo_init(&node->own_memo, node->memo_entries))
+			return DTT_ERR_NOMEM;
+		node->memo = &node->own_memo;
+	}
+	/* in node->topics before the tracker starts: its events find the topic */
+	err = topic_open(node, pub->topic.bytes, cb, ctx, &t);
+	if (err)
+		return err;
 	memset(&keys, 0, sizeof(keys));
 	memcpy(keys.topic, t->id, sizeof(keys.topic));
 	dtt_secret_hash(keys.secret_hash, pub->secret, pub->secret_len);
 	keys.rotation = pub->rotation;
 	obs.ctx = t;
-	node->topics[slot] = t; /* before the tracker starts: its events find the topic */
 	{
 		struct dtt_tracker_topic_args a = {
 			.env = node->env,
@@ -346,14 +382,40 @@ int dtt_subscribe_and_join(struct dtt_node *node, const struct dtt_record_publis
 	}
 	sodium_memzero(&keys, sizeof(keys));
 	if (!t->tracker) {
-		node->topics[slot] = NULL;
-		dtt_gossip_leave(node->gossip, t->id);
-		dtt_free(t);
+		topic_close(t);
 		return DTT_ERR_NOMEM;
 	}
 	if (out)
 		*out = t;
 	return 0;
+}
+
+int dtt_subscribe(struct dtt_node *node, const struct dtt_topic_id *topic,
+		  const struct dtt_topic_callbacks *cb, void *ctx, struct dtt_topic **out)
+{
+	struct dtt_topic *t;
+	int err;
+
+	if (!topic)
+		return DTT_ERR_INVALID;
+	err = topic_open(node, topic->bytes, cb, ctx, &t);
+	if (!err && out)
+		*out = t;
+	return err;
+}
+
+int dtt_topic_join_peers(struct dtt_topic *t, const struct dtt_peer *peers, size_t n)
+{
+	struct dtt_gossip_peer gp[DTT_TOPIC_JOIN_PEERS_MAX];
+
+	if (n > DTT_TOPIC_JOIN_PEERS_MAX || (n && !peers))
+		return DTT_ERR_INVALID;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(gp[i].id, peers[i].id, sizeof(gp[i].id));
+		gp[i].has_addr = peers[i].has_addr;
+		gp[i].addr = peers[i].addr;
+	}
+	return dtt_gossip_join(t->node->gossip, t->id, gp, n);
 }
 
 int dtt_topic_broadcast(struct dtt_topic *t, const uint8_t *buf, size_t len)
@@ -379,21 +441,84 @@ size_t dtt_topic_neighbors(const struct dtt_topic *t, uint8_t (*out)[DTT_PEER_ID
 
 const struct dtt_tracker_stats *dtt_topic_tracker_stats(const struct dtt_topic *t)
 {
-	return dtt_tracker_topic_stats(t->tracker);
+	return t->tracker ? dtt_tracker_topic_stats(t->tracker) : NULL;
 }
 
 void dtt_topic_leave(struct dtt_topic *t)
 {
-	struct dtt_node *node = t->node;
+	topic_close(t);
+}
 
-	for (int i = 0; i < DTT_NODE_TOPICS_MAX; i++)
-		if (node->topics[i] == t)
-			node->topics[i] = NULL;
-	dtt_gossip_leave(node->gossip, t->id);
-	topic_free(t);
+const char *dtt_neighbor_down_name(int reason)
+{
+	return dtt_gossip_down_name(reason);
 }
 
 /* --- operator metrics --- */
+
+static const char *const drop_layer_names[] = {"node", "dht", "link", "gossip"};
+_Static_assert(sizeof(drop_layer_names) / sizeof(drop_layer_names[0]) == DTT_DROP_LAYER__COUNT,
+	       "one name per drop layer");
+
+const char *dtt_drop_layer_name(int layer)
+{
+	return layer >= 0 && layer < DTT_DROP_LAYER__COUNT ? drop_layer_names[layer] : "?";
+}
+
+int dtt_drop_first(int layer)
+{
+	return layer == DTT_DROP_LAYER_DHT || layer == DTT_DROP_LAYER_GOSSIP ? 1 : 0;
+}
+
+size_t dtt_drop_reasons(int layer)
+{
+	switch (layer) {
+	case DTT_DROP_LAYER_NODE: return DTT_NODE_DROP__COUNT;
+	case DTT_DROP_LAYER_DHT: return DTT_DHT_DROP__COUNT;
+	case DTT_DROP_LAYER_LINKS: return DTT_LINKS_DROP__COUNT;
+	case DTT_DROP_LAYER_GOSSIP: return DTT_GOSSIP_DROP__COUNT;
+	default: return 0;
+	}
+}
+
+const char *dtt_drop_name(int layer, int reason)
+{
+	if (reason < 0 || (size_t)reason >= dtt_drop_reasons(layer))
+		return "?";
+	switch (layer) {
+	case DTT_DROP_LAYER_NODE: return dtt_node_drop_name(reason);
+	case DTT_DROP_LAYER_DHT: return dtt_dht_drop_name(reason);
+	case DTT_DROP_LAYER_LINKS: return dtt_links_drop_name(reason);
+	default: return dtt_gossip_drop_name(reason);
+	}
+}
+
+uint64_t dtt_stats_dropped(const struct dtt_stats *st, int layer, int reason)
+{
+	if (reason < 0 || (size_t)reason >= dtt_drop_reasons(layer))
+		return 0;
+	switch (layer) {
+	case DTT_DROP_LAYER_NODE: return st->node_dropped[reason];
+	case DTT_DROP_LAYER_DHT: return st->dht.dropped[reason];
+	case DTT_DROP_LAYER_LINKS: return st->links.dropped[reason];
+	default: return st->gossip.dropped[reason];
+	}
+}
+
+void dtt_node_counters(const struct dtt_node *node, struct dtt_counters *out)
+{
+	struct dtt_links *l = dtt_gossip_links(node->gossip);
+
+	out->datagrams_in = node->stats.datagrams_in;
+	out->bytes_in = node->stats.bytes_in;
+	memcpy(out->node_dropped, node->stats.dropped, sizeof(out->node_dropped));
+	out->dht = *dtt_dht_stats(node->dht);
+	if (l)
+		out->links = *dtt_links_stats(l);
+	else
+		memset(&out->links, 0, sizeof(out->links));
+	out->gossip = *dtt_gossip_stats(node->gossip);
+}
 
 const char *dtt_node_drop_name(int reason)
 {
@@ -461,7 +586,7 @@ void dtt_node_stats(const struct dtt_node *node, struct dtt_stats *out)
 		st->joined = dtt_gossip_is_joined(node->gossip, ids[i]);
 		st->neighbors = dtt_gossip_neighbors(node->gossip, ids[i], nb, DTT_HPV_ACTIVE_LIMIT);
 		st->passive = dtt_gossip_passive(node->gossip, ids[i], peers, DTT_HPV_PASSIVE_LIMIT);
-		if (t) {
+		if (t && t->tracker) {
 			st->has_tracker = true;
 			st->tracker = *dtt_tracker_topic_stats(t->tracker);
 		}

@@ -74,8 +74,6 @@ struct dtt_node {
 	uint32_t memo_entries;
 	const struct dtt_verify_memo *dht_verify_memo; /* cfg.dht.verify_memo, for stats */
 	struct dtt_topic *topics[DTT_NODE_TOPICS_MAX];
-	dtt_gossip_event_cb gossip_observer; /* events of topics not joined through dtt.h */
-	void *gossip_observer_ctx;
 	uint64_t addr_changes; /* dtt_dht_public_addr_changes when last looked at */
 	bool has_public[2];    /* [0] IPv4, [1] IPv6: the DHT's voted addresses */
 	struct dtt_addr public_addr[2];
@@ -112,9 +110,6 @@ static inline const uint8_t *dtt_node_id(const struct dtt_node *node)
 {
 	return node->sk + 32;
 }
-
-/* Gets the gossip events of topics joined directly on dtt_node_gossip (not through dtt.h). */
-void dtt_node_set_gossip_observer(struct dtt_node *node, dtt_gossip_event_cb cb, void *ctx);
 
 /* Sets the address published in records (e.g. once the backend knows it); it overrides the
  * voted address from then on. */

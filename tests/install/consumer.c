@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <dtt/dtt.h>
-#include <dtt/err.h>
+#include <dtt/dtt.h> /* and err.h through it */
 #include <dtt/loop.h>
 
 struct boot {
@@ -44,6 +43,8 @@ int main(int argc, char **argv)
 		printf("%02x", id.bytes[i]);
 	printf("\n");
 
+	if (dtt_init())
+		return 1;
 	dtt_node_config_init(&cfg);
 	if (dtt_addr_parse(&local, "127.0.0.1:0") || dtt_loop_init(&a, &local, &cfg, NULL) ||
 	    dtt_loop_init(&b, &local, &cfg, NULL))
