@@ -505,19 +505,25 @@ uint64_t dtt_stats_dropped(const struct dtt_stats *st, int layer, int reason)
 	}
 }
 
+/* The counters dtt_counters and dtt_stats share: one copy for both. */
+#define COPY_COUNTERS(node, out)                                                               \
+	do {                                                                                   \
+		struct dtt_links *l_ = dtt_gossip_links((node)->gossip);                       \
+                                                                                               \
+		(out)->datagrams_in = (node)->stats.datagrams_in;                              \
+		(out)->bytes_in = (node)->stats.bytes_in;                                      \
+		memcpy((out)->node_dropped, (node)->stats.dropped, sizeof((out)->node_dropped)); \
+		(out)->dht = *dtt_dht_stats((node)->dht);                                      \
+		if (l_)                                                                        \
+			(out)->links = *dtt_links_stats(l_);                                   \
+		else                                                                           \
+			memset(&(out)->links, 0, sizeof((out)->links));                        \
+		(out)->gossip = *dtt_gossip_stats((node)->gossip);                             \
+	} while (0)
+
 void dtt_node_counters(const struct dtt_node *node, struct dtt_counters *out)
 {
-	struct dtt_links *l = dtt_gossip_links(node->gossip);
-
-	out->datagrams_in = node->stats.datagrams_in;
-	out->bytes_in = node->stats.bytes_in;
-	memcpy(out->node_dropped, node->stats.dropped, sizeof(out->node_dropped));
-	out->dht = *dtt_dht_stats(node->dht);
-	if (l)
-		out->links = *dtt_links_stats(l);
-	else
-		memset(&out->links, 0, sizeof(out->links));
-	out->gossip = *dtt_gossip_stats(node->gossip);
+	COPY_COUNTERS(node, out);
 }
 
 const char *dtt_node_drop_name(int reason)
@@ -541,19 +547,12 @@ void dtt_node_stats(const struct dtt_node *node, struct dtt_stats *out)
 {
 	uint8_t ids[DTT_STATS_TOPICS_MAX][DTT_GOSSIP_TOPIC_BYTES];
 	const struct dtt_addr_vote *v = dtt_dht_addr_vote(node->dht);
-	struct dtt_links *l = dtt_gossip_links(node->gossip);
 	const struct dtt_verify_memo *vm = node->dht_verify_memo;
 	struct dtt_gossip_peer peers[DTT_HPV_PASSIVE_LIMIT];
 	uint8_t nb[DTT_HPV_ACTIVE_LIMIT][DTT_GOSSIP_PEER_BYTES];
 
 	memset(out, 0, sizeof(*out));
-	out->datagrams_in = node->stats.datagrams_in;
-	out->bytes_in = node->stats.bytes_in;
-	memcpy(out->node_dropped, node->stats.dropped, sizeof(out->node_dropped));
-	out->dht = *dtt_dht_stats(node->dht);
-	if (l)
-		out->links = *dtt_links_stats(l);
-	out->gossip = *dtt_gossip_stats(node->gossip);
+	COPY_COUNTERS(node, out);
 	out->dht_nodes = dtt_dht_node_count(node->dht);
 	out->dht_rpcs = dtt_dht_rpc_count(node->dht);
 	out->dht_ops = dtt_dht_op_count(node->dht);
