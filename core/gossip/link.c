@@ -7,8 +7,8 @@
  * Owns: the peer table (sorted by id), the receiver-index table (sorted by index), per-peer
  * connection state (sessions, handshake, queue; allocated only while in use), the handshake
  * rate-limit table, the identity secrets. Borrows: the env, the timers, the callback ctx.
- * Timers: one per peer (struct peer.timer -> peer_timer_expired), armed by peer_schedule at
- * the earliest of
+ * Timers: one per peer with a connection or a watch (struct peer_live.timer ->
+ * peer_timer_expired), armed by peer_schedule at the earliest of
  *   handshake  hs.sent_ms + handshake_timeout_ms   -> retry, or DOWN_FAILED after the attempts
  *   dead       max(last_rx, watch) + dead_ms        -> DOWN_TIMED_OUT (watched peers)
  *   keepalive  last_tx + keepalive_ms, or max(last_rx, last_ping) + keepalive_ms -> a ping
@@ -120,20 +120,31 @@ struct conn {
 	bool loss_known;  /* loss_pm has seen a block */
 };
 
+/* An address book entry: what is kept of every known peer. What only a peer with a connection
+ * or a watch needs is in struct peer_live. */
 struct peer {
 	uint8_t id[DTT_LINK_ID_BYTES];
 	struct dtt_addr addr;
+	bool has_addr, watched, up;
+	uint32_t epoch;		/* bumped whenever the connection is torn down */
+	struct conn *conn;
+	struct peer_live *live; /* while conn or watched (live_get; freed by peer_schedule) */
+	uint64_t init_ts;	/* greatest initiation timestamp accepted from the peer */
+	uint64_t lru;		/* use stamp, for eviction */
+	uint64_t last_tx_ms;	/* last transport datagram we sent (outlives the connection) */
+};
+
+/* The timer and the liveness timestamps of a peer with a connection or a watch: allocated with
+ * the first of them, freed by peer_schedule once neither is left. Nothing it holds is read again
+ * before it is written anew: a new connection sets last_rx_ms before the timer reads it, and a
+ * new watch sets watch_ms, which is never older than last_rx_ms. */
+struct peer_live {
 	struct dtt_timer timer;
 	struct dtt_links *l;
-	struct conn *conn;
+	struct peer *p;
 	uint64_t last_rx_ms;   /* last authenticated datagram */
-	uint64_t last_tx_ms;   /* last transport datagram we sent */
 	uint64_t last_ping_ms; /* last keepalive that asked for an answer */
 	uint64_t watch_ms;     /* when the watch began */
-	uint64_t init_ts;      /* greatest initiation timestamp accepted from the peer */
-	uint64_t lru;	       /* use stamp, for eviction */
-	uint32_t epoch;	       /* bumped whenever the connection is torn down */
-	bool has_addr, watched, up;
 };
 
 struct idx_ent {
@@ -444,8 +455,36 @@ static bool conn_is_empty(const struct conn *c)
 	return !c->cur.live && !c->alt.live && !c->hs.live && c->q_len == 0;
 }
 
-static struct conn *conn_get(struct peer *p)
+static void peer_timer_expired(struct dtt_timer *t);
+
+/* The peer's timer and timestamps (NULL: out of memory). */
+static struct peer_live *live_get(struct dtt_links *l, struct peer *p)
 {
+	if (!p->live) {
+		p->live = dtt_alloc(sizeof(*p->live));
+		if (!p->live)
+			return NULL;
+		dtt_timer_init(&p->live->timer, peer_timer_expired);
+		p->live->l = l;
+		p->live->p = p;
+	}
+	return p->live;
+}
+
+static void live_free(struct dtt_links *l, struct peer *p)
+{
+	if (!p->live)
+		return;
+	dtt_timer_cancel(l->timers, &p->live->timer);
+	dtt_free(p->live);
+	p->live = NULL;
+}
+
+/* A connection comes with a peer_live. */
+static struct conn *conn_get(struct dtt_links *l, struct peer *p)
+{
+	if (!live_get(l, p))
+		return NULL;
 	if (!p->conn)
 		p->conn = dtt_alloc(sizeof(*p->conn));
 	return p->conn;
@@ -473,7 +512,7 @@ static uint64_t ping_due_ms(const struct dtt_links *l, const struct peer *p)
 {
 	uint32_t gap = l->cfg.keepalive_ms / 10 ? l->cfg.keepalive_ms / 10 : 1;
 
-	return max64(p->last_rx_ms + l->cfg.keepalive_ms, p->last_ping_ms + gap);
+	return max64(p->live->last_rx_ms + l->cfg.keepalive_ms, p->live->last_ping_ms + gap);
 }
 
 static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
@@ -481,8 +520,9 @@ static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
 	const struct conn *c = p->conn;
 	uint64_t t = UINT64_MAX;
 
+	/* a watch and a connection come with a peer_live */
 	if (p->watched)
-		t = max64(p->last_rx_ms, p->watch_ms) + l->cfg.dead_ms;
+		t = max64(p->live->last_rx_ms, p->live->watch_ms) + l->cfg.dead_ms;
 	if (!c)
 		return t;
 	if (c->hs.live)
@@ -490,7 +530,7 @@ static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
 	if (c->alt.live)
 		t = min64(t, c->alt_expire_ms);
 	if (!p->watched && !c->hs.live && c->q_len == 0)
-		t = min64(t, max64(p->last_rx_ms, p->last_tx_ms) + l->cfg.rekey_ms);
+		t = min64(t, max64(p->live->last_rx_ms, p->last_tx_ms) + l->cfg.rekey_ms);
 	if (p->watched && c->cur.live) {
 		t = min64(t, p->last_tx_ms + l->cfg.keepalive_ms);
 		t = min64(t, ping_due_ms(l, p));
@@ -506,12 +546,15 @@ static void peer_schedule(struct dtt_links *l, struct peer *p)
 	uint64_t t = peer_deadline(l, p);
 
 	if (t == UINT64_MAX) {
-		dtt_timer_cancel(l->timers, &p->timer);
+		if (!p->conn && !p->watched)
+			live_free(l, p);
+		else if (p->live)
+			dtt_timer_cancel(l->timers, &p->live->timer);
 		return;
 	}
-	if (dtt_timer_is_armed(&p->timer) && p->timer.deadline_ms == t)
+	if (dtt_timer_is_armed(&p->live->timer) && p->live->timer.deadline_ms == t)
 		return;
-	dtt_timer_arm(l->timers, &p->timer, t);
+	dtt_timer_arm(l->timers, &p->live->timer, t);
 }
 
 /* ---- sending ---- */
@@ -541,7 +584,7 @@ static void send_data(struct dtt_links *l, struct peer *p, uint8_t flags, const 
 static void send_keepalive(struct dtt_links *l, struct peer *p, bool ping)
 {
 	if (ping)
-		p->last_ping_ms = now_ms(l);
+		p->live->last_ping_ms = now_ms(l);
 	send_data(l, p, ping ? FLAG_PING : 0, NULL, 0);
 }
 
@@ -671,7 +714,7 @@ static bool peer_evictable(const struct dtt_links *l, const struct peer *p)
 
 static void peer_destroy(struct dtt_links *l, struct peer *p)
 {
-	dtt_timer_cancel(l->timers, &p->timer);
+	live_free(l, p);
 	conn_free(l, p);
 	if (p->up)
 		l->stats.sessions_down++;
@@ -697,8 +740,6 @@ static int peer_evict_one(struct dtt_links *l)
 	l->peers_count--;
 	return 0;
 }
-
-static void peer_timer_expired(struct dtt_timer *t);
 
 /* Adds id (xpub: its X25519 form when already known, which proves id a valid key). Evicts when
  * full. */
@@ -744,8 +785,6 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 		return NULL;
 	}
 	memcpy(p->id, id, DTT_LINK_ID_BYTES);
-	p->l = l;
-	dtt_timer_init(&p->timer, peer_timer_expired);
 	touch(l, p);
 	pos = peer_search(l, id, &found);
 	memmove(&l->peers[pos + 1], &l->peers[pos], (l->peers_count - pos) * sizeof(*l->peers));
@@ -765,12 +804,14 @@ static struct peer *peer_get(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 
 static void peer_timer_expired(struct dtt_timer *t)
 {
-	struct peer *p = DTT_CONTAINER_OF(t, struct peer, timer);
-	struct dtt_links *l = p->l;
+	struct peer_live *live = DTT_CONTAINER_OF(t, struct peer_live, timer);
+	struct dtt_links *l = live->l;
+	struct peer *p = live->p;
 	struct conn *c = p->conn;
 	uint64_t now = now_ms(l);
 
-	if (p->watched && now >= max64(p->last_rx_ms, p->watch_ms) + l->cfg.dead_ms) {
+	/* live is valid until the first peer_schedule, peer_down or conn_free below */
+	if (p->watched && now >= max64(live->last_rx_ms, live->watch_ms) + l->cfg.dead_ms) {
 		peer_down(l, p);
 		fire_down(l, p, DTT_LINK_DOWN_TIMED_OUT);
 		return;
@@ -798,7 +839,7 @@ static void peer_timer_expired(struct dtt_timer *t)
 			goto failed;
 	}
 	if (!p->watched && !c->hs.live && c->q_len == 0 &&
-	    now >= max64(p->last_rx_ms, p->last_tx_ms) + l->cfg.rekey_ms) {
+	    now >= max64(live->last_rx_ms, p->last_tx_ms) + l->cfg.rekey_ms) {
 		peer_down(l, p); /* idle and unwatched: quietly */
 		return;
 	}
@@ -814,8 +855,8 @@ static void peer_timer_expired(struct dtt_timer *t)
 	peer_schedule(l, p);
 	/* Every due condition was handled above, so the next deadline is in the future; should
 	 * that ever not hold, move on by a millisecond rather than spin in dtt_timers_run. */
-	if (dtt_timer_is_armed(&p->timer) && p->timer.deadline_ms <= now)
-		dtt_timer_arm(l->timers, &p->timer, now + 1);
+	if (p->live && dtt_timer_is_armed(&p->live->timer) && p->live->timer.deadline_ms <= now)
+		dtt_timer_arm(l->timers, &p->live->timer, now + 1);
 	return;
 
 failed:
@@ -923,7 +964,6 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 	}
 	now = now_ms(l);
 	p->init_ts = ts;
-	p->last_rx_ms = now;
 	touch(l, p);
 	if (!p->has_addr) {
 		p->addr = *from;
@@ -932,15 +972,17 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 	c = p->conn;
 	if (c && c->hs.live && memcmp(l->id, p->id, DTT_LINK_ID_BYTES) < 0) {
 		/* Both sides initiated: the lower id's initiation wins, this one is dropped. */
+		p->live->last_rx_ms = now;
 		l->stats.handshakes_crossed++;
 		peer_schedule(l, p);
 		goto out;
 	}
-	c = conn_get(p);
+	c = conn_get(l, p);
 	if (!c) {
 		drop(l, DTT_LINKS_DROP_FULL);
 		goto out;
 	}
+	p->live->last_rx_ms = now;
 	if (c->hs.live) {
 		l->stats.handshakes_crossed++;
 		hs_release(l, &c->hs); /* theirs wins; our queue waits for the confirmation */
@@ -1049,7 +1091,7 @@ static void on_resp(struct dtt_links *l, const struct dtt_addr *from, const uint
 	sodium_memzero(k2, sizeof(k2));
 	p->addr = *from;
 	p->has_addr = true;
-	p->last_rx_ms = c->cur.created_ms;
+	p->live->last_rx_ms = c->cur.created_ms;
 	touch(l, p);
 	l->stats.handshakes_completed++;
 	became_up = !p->up;
@@ -1132,7 +1174,7 @@ static void on_data(struct dtt_links *l, const struct dtt_addr *from, const uint
 	replay_commit(&s->rw, n);
 	loss_sample(c, s);
 
-	p->last_rx_ms = now_ms(l);
+	p->live->last_rx_ms = now_ms(l);
 	p->addr = *from;
 	p->has_addr = true;
 	touch(l, p);
@@ -1145,7 +1187,7 @@ static void on_data(struct dtt_links *l, const struct dtt_addr *from, const uint
 		c->cur = c->alt;
 		c->cur.confirmed = true;
 		c->alt = old;
-		c->alt_expire_ms = p->last_rx_ms + hs_window_ms(l);
+		c->alt_expire_ms = p->live->last_rx_ms + hs_window_ms(l);
 		sodium_memzero(&old, sizeof(old));
 		s = &c->cur;
 		l->stats.handshakes_completed++;
@@ -1346,7 +1388,7 @@ int dtt_links_send(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES], c
 		drop(l, DTT_LINKS_DROP_FULL);
 		return DTT_ERR_FULL;
 	}
-	c = conn_get(p);
+	c = conn_get(l, p);
 	if (!c)
 		return DTT_ERR_NOMEM;
 	m = dtt_alloc(sizeof(*m) + len);
@@ -1400,10 +1442,14 @@ void dtt_links_watch(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES],
 	touch(l, p);
 	if (p->watched)
 		return;
+	if (!live_get(l, p)) {
+		drop(l, DTT_LINKS_DROP_FULL);
+		return;
+	}
 	p->watched = true;
-	p->watch_ms = now_ms(l);
+	p->live->watch_ms = now_ms(l);
 	if (p->has_addr && !can_send(p->conn)) {
-		struct conn *c = conn_get(p);
+		struct conn *c = conn_get(l, p);
 
 		/* A failure here leaves the peer silent: the dead-peer timeout reports it. */
 		if (c && !c->hs.live && !(c->alt.live && !c->alt.confirmed) && hs_start(l, p) &&
