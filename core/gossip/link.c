@@ -126,13 +126,16 @@ struct peer {
 	uint8_t id[DTT_LINK_ID_BYTES];
 	struct dtt_addr addr;
 	bool has_addr, watched, up;
-	uint32_t epoch;		/* bumped whenever the connection is torn down */
-	struct conn *conn;
-	struct peer_live *live; /* while conn or watched (live_get; freed by peer_schedule) */
+	uint8_t epoch;		/* bumped whenever the connection is torn down; compared only
+				 * across one callback (on_datagram's fire_up), so 8 bits do */
+	struct peer_live *live; /* with a connection or a watch (live_get; peer_schedule frees) */
 	uint64_t init_ts;	/* greatest initiation timestamp accepted from the peer */
 	uint64_t lru;		/* use stamp, for eviction */
 	uint64_t last_tx_ms;	/* last transport datagram we sent (outlives the connection) */
 };
+
+/* 88 bytes and the allocator's 8 make a 96-byte chunk: up to peers_max of these per node */
+_Static_assert(sizeof(struct peer) <= 88, "an address book entry stays small");
 
 /* The timer and the liveness timestamps of a peer with a connection or a watch: allocated with
  * the first of them, freed by peer_schedule once neither is left. Nothing it holds is read again
@@ -142,6 +145,7 @@ struct peer_live {
 	struct dtt_timer timer;
 	struct dtt_links *l;
 	struct peer *p;
+	struct conn *conn;     /* sessions, handshake, queue (conn_get, conn_free) */
 	uint64_t last_rx_ms;   /* last authenticated datagram */
 	uint64_t last_ping_ms; /* last keepalive that asked for an answer */
 	uint64_t watch_ms;     /* when the watch began */
@@ -433,9 +437,14 @@ static void queue_clear(struct conn *c)
 	c->q_len = 0;
 }
 
+static struct conn *conn_of(const struct peer *p)
+{
+	return p->live ? p->live->conn : NULL;
+}
+
 static void conn_free(struct dtt_links *l, struct peer *p)
 {
-	struct conn *c = p->conn;
+	struct conn *c = conn_of(p);
 
 	if (!c)
 		return;
@@ -446,7 +455,7 @@ static void conn_free(struct dtt_links *l, struct peer *p)
 	if (c->has_hint)
 		p->addr = c->hint;
 	dtt_free_secret(c, sizeof(*c));
-	p->conn = NULL;
+	p->live->conn = NULL; /* a connection comes with a peer_live */
 	p->epoch++;
 }
 
@@ -485,9 +494,9 @@ static struct conn *conn_get(struct dtt_links *l, struct peer *p)
 {
 	if (!live_get(l, p))
 		return NULL;
-	if (!p->conn)
-		p->conn = dtt_alloc(sizeof(*p->conn));
-	return p->conn;
+	if (!p->live->conn)
+		p->live->conn = dtt_alloc(sizeof(*p->live->conn));
+	return p->live->conn;
 }
 
 static bool can_send(const struct conn *c)
@@ -517,7 +526,7 @@ static uint64_t ping_due_ms(const struct dtt_links *l, const struct peer *p)
 
 static uint64_t peer_deadline(const struct dtt_links *l, const struct peer *p)
 {
-	const struct conn *c = p->conn;
+	const struct conn *c = conn_of(p);
 	uint64_t t = UINT64_MAX;
 
 	/* a watch and a connection come with a peer_live */
@@ -546,7 +555,7 @@ static void peer_schedule(struct dtt_links *l, struct peer *p)
 	uint64_t t = peer_deadline(l, p);
 
 	if (t == UINT64_MAX) {
-		if (!p->conn && !p->watched)
+		if (!conn_of(p) && !p->watched)
 			live_free(l, p);
 		else if (p->live)
 			dtt_timer_cancel(l->timers, &p->live->timer);
@@ -562,7 +571,7 @@ static void peer_schedule(struct dtt_links *l, struct peer *p)
 static void send_data(struct dtt_links *l, struct peer *p, uint8_t flags, const uint8_t *msg,
 		      size_t len)
 {
-	struct sess *s = &p->conn->cur;
+	struct sess *s = &conn_of(p)->cur;
 	uint8_t buf[DTT_LINK_DATAGRAM_MAX];
 	uint8_t nonce[DTT_AEAD_NONCE_BYTES];
 	uint64_t n = s->send_n++;
@@ -591,7 +600,7 @@ static void send_keepalive(struct dtt_links *l, struct peer *p, bool ping)
 /* Sends what waited for the session; returns how many. */
 static uint32_t queue_flush(struct dtt_links *l, struct peer *p)
 {
-	struct conn *c = p->conn;
+	struct conn *c = conn_of(p);
 	uint32_t sent = 0;
 
 	while (c->q_head && can_send(c)) {
@@ -624,7 +633,7 @@ static uint64_t next_timestamp(struct dtt_links *l)
 /* One attempt: a fresh ephemeral and timestamp, the same receiver index. */
 static int hs_send(struct dtt_links *l, struct peer *p)
 {
-	struct hs *hs = &p->conn->hs;
+	struct hs *hs = &conn_of(p)->hs;
 	uint8_t payload[INIT_PAYLOAD_BYTES];
 	uint8_t buf[INIT_BYTES];
 	struct dtt_noise_sym sym = l->init_base;
@@ -655,7 +664,7 @@ static int hs_send(struct dtt_links *l, struct peer *p)
 
 static int hs_start(struct dtt_links *l, struct peer *p)
 {
-	struct hs *hs = &p->conn->hs;
+	struct hs *hs = &conn_of(p)->hs;
 	int rc = idx_add(l, p, &hs->local_idx);
 
 	if (rc)
@@ -675,7 +684,7 @@ static int hs_start(struct dtt_links *l, struct peer *p)
  * link.h): the peer was watched or up, or messages were lost. */
 static bool peer_down(struct dtt_links *l, struct peer *p)
 {
-	bool notify = p->watched || p->up || (p->conn && p->conn->q_len > 0);
+	bool notify = p->watched || p->up || (conn_of(p) && conn_of(p)->q_len > 0);
 
 	conn_free(l, p);
 	if (p->up)
@@ -709,13 +718,13 @@ static void fire_up(struct dtt_links *l, struct peer *p)
 
 static bool peer_evictable(const struct dtt_links *l, const struct peer *p)
 {
-	return !p->watched && p != l->busy && (!p->conn || p->conn->q_len == 0);
+	return !p->watched && p != l->busy && (!conn_of(p) || conn_of(p)->q_len == 0);
 }
 
 static void peer_destroy(struct dtt_links *l, struct peer *p)
 {
-	live_free(l, p);
 	conn_free(l, p);
+	live_free(l, p);
 	if (p->up)
 		l->stats.sessions_down++;
 	dtt_free(p);
@@ -807,7 +816,7 @@ static void peer_timer_expired(struct dtt_timer *t)
 	struct peer_live *live = DTT_CONTAINER_OF(t, struct peer_live, timer);
 	struct dtt_links *l = live->l;
 	struct peer *p = live->p;
-	struct conn *c = p->conn;
+	struct conn *c = conn_of(p);
 	uint64_t now = now_ms(l);
 
 	/* live is valid until the first peer_schedule, peer_down or conn_free below */
@@ -969,7 +978,7 @@ static void on_init(struct dtt_links *l, const struct dtt_addr *from, const uint
 		p->addr = *from;
 		p->has_addr = true;
 	}
-	c = p->conn;
+	c = conn_of(p);
 	if (c && c->hs.live && memcmp(l->id, p->id, DTT_LINK_ID_BYTES) < 0) {
 		/* Both sides initiated: the lower id's initiation wins, this one is dropped. */
 		p->live->last_rx_ms = now;
@@ -1056,7 +1065,7 @@ static void on_resp(struct dtt_links *l, const struct dtt_addr *from, const uint
 		drop(l, DTT_LINKS_DROP_UNKNOWN_INDEX);
 		return;
 	}
-	c = p->conn;
+	c = conn_of(p);
 	if (!c->hs.live || c->hs.local_idx != idx) {
 		drop(l, DTT_LINKS_DROP_REPLAY); /* its handshake is already done */
 		return;
@@ -1145,14 +1154,14 @@ static void on_data(struct dtt_links *l, const struct dtt_addr *from, const uint
 	struct conn *c;
 	struct sess *s;
 	bool became_up = false, was_up;
-	uint32_t epoch;
+	uint8_t epoch;
 
 	p = idx_find(l, idx);
 	if (!p) {
 		drop(l, DTT_LINKS_DROP_UNKNOWN_INDEX);
 		return;
 	}
-	c = p->conn;
+	c = conn_of(p);
 	if (c->cur.live && c->cur.local_idx == idx) {
 		s = &c->cur;
 	} else if (c->alt.live && c->alt.local_idx == idx) {
@@ -1328,15 +1337,15 @@ int dtt_links_set_addr(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES
 	if (!p)
 		return err;
 	touch(l, p);
-	if (!can_send(p->conn)) {
+	if (!can_send(conn_of(p))) {
 		p->addr = *addr;
 		p->has_addr = true;
-		if (p->conn)
-			p->conn->has_hint = false;
+		if (conn_of(p))
+			conn_of(p)->has_hint = false;
 	} else if (!dtt_addr_eq(addr, &p->addr)) {
 		/* The session's address is the one the peer proved; this one is for later. */
-		p->conn->hint = *addr;
-		p->conn->has_hint = true;
+		conn_of(p)->hint = *addr;
+		conn_of(p)->has_hint = true;
 	}
 	return 0;
 }
@@ -1356,9 +1365,9 @@ int dtt_links_loss_pm(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_
 {
 	const struct peer *p = peer_find(l, peer);
 
-	if (!p || !p->conn || !p->conn->loss_known)
+	if (!p || !conn_of(p) || !conn_of(p)->loss_known)
 		return -1;
-	return p->conn->loss_pm;
+	return conn_of(p)->loss_pm;
 }
 
 int dtt_links_send(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES], const uint8_t *msg,
@@ -1373,10 +1382,10 @@ int dtt_links_send(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES], c
 	if (len == 0 || !msg)
 		return DTT_ERR_INVALID;
 	p = peer_find(l, peer);
-	if (!p || (!p->has_addr && !can_send(p->conn)))
+	if (!p || (!p->has_addr && !can_send(conn_of(p))))
 		return DTT_ERR_NOTFOUND;
 	touch(l, p);
-	c = p->conn;
+	c = conn_of(p);
 	if (can_send(c)) {
 		send_data(l, p, 0, msg, len);
 		if (!c->hs.live && now_ms(l) >= c->cur.created_ms + rekey_after_ms(l, &c->cur))
@@ -1448,7 +1457,7 @@ void dtt_links_watch(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES],
 	}
 	p->watched = true;
 	p->live->watch_ms = now_ms(l);
-	if (p->has_addr && !can_send(p->conn)) {
+	if (p->has_addr && !can_send(conn_of(p))) {
 		struct conn *c = conn_get(l, p);
 
 		/* A failure here leaves the peer silent: the dead-peer timeout reports it. */
@@ -1466,8 +1475,8 @@ void dtt_links_close(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES])
 
 	if (!p)
 		return;
-	had = p->conn != NULL;
-	if (can_send(p->conn))
+	had = conn_of(p) != NULL;
+	if (can_send(conn_of(p)))
 		send_data(l, p, FLAG_CLOSE, NULL, 0);
 	peer_down(l, p);
 	if (had)
@@ -1478,7 +1487,7 @@ bool dtt_links_has_session(const struct dtt_links *l, const uint8_t peer[DTT_LIN
 {
 	const struct peer *p = peer_find(l, peer);
 
-	return p && can_send(p->conn);
+	return p && can_send(conn_of(p));
 }
 
 const struct dtt_links_stats *dtt_links_stats(const struct dtt_links *l)
