@@ -165,7 +165,8 @@ struct dtt_tracker_topic {
 	size_t pass_records, pass_current[2];
 	uint32_t empty_passes;
 	size_t cand_count, cand_next;
-	struct dtt_gossip_peer cand[DTT_TRACKER_CANDIDATES_MAX];
+	struct dtt_gossip_peer *cand; /* DTT_TRACKER_CANDIDATES_MAX, only until the bootstrap ends */
+	bool walking;		      /* in walk_next's join: cand stays */
 	struct bg_slot {
 		struct dtt_tracker_topic *t;
 		struct dtt_publish *op;
@@ -382,9 +383,21 @@ static void bg_done(void *ctx, const struct dtt_publish_result *res)
 static void boot_pass(struct dtt_tracker_topic *t);
 static void workers_start(struct dtt_tracker_topic *t);
 
+/* The bootstrap is over: its candidates go, unless a join of walk_next is reading them (then
+ * walk_next frees them when the join returns). */
+static void cand_release(struct dtt_tracker_topic *t)
+{
+	if (t->walking)
+		return;
+	dtt_free(t->cand);
+	t->cand = NULL;
+	t->cand_count = t->cand_next = 0;
+}
+
 static void boot_success(struct dtt_tracker_topic *t)
 {
 	t->boot = BOOT_DONE;
+	cand_release(t);
 	dtt_timer_cancel(t->timers, &t->boot_timer);
 	for (int i = 0; i < BOOT_GETS_MAX; i++)
 		if (t->boot_get[i].op)
@@ -426,10 +439,16 @@ static void walk_next(struct dtt_tracker_topic *t)
 {
 	while (t->cand_next < t->cand_count) {
 		struct dtt_gossip_peer *p = &t->cand[t->cand_next++];
+		int rc;
 
-		if (t->ops->join(t->ops_ctx, p, 1) == 0) {
-			if (t->boot == BOOT_DONE)
-				return; /* the join answered at once */
+		t->walking = true;
+		rc = t->ops->join(t->ops_ctx, p, 1);
+		t->walking = false;
+		if (t->boot == BOOT_DONE) {
+			cand_release(t); /* the join answered at once */
+			return;
+		}
+		if (rc == 0) {
 			t->boot = BOOT_SETTLE;
 			arm_in(t, &t->boot_timer, t->cfg.per_peer_join_settle_ms);
 			return;
@@ -519,6 +538,10 @@ static void boot_pass(struct dtt_tracker_topic *t)
 	t->cand_count = t->cand_next = 0;
 	t->boot = BOOT_QUERY;
 	t->boot_running = 0;
+	if (!t->cand && !(t->cand = dtt_alloc(DTT_TRACKER_CANDIDATES_MAX * sizeof(*t->cand)))) {
+		pass_end(t); /* out of memory: an empty pass */
+		return;
+	}
 	/* minutes cur - offset - 1 and cur - offset; the second one counts for the cache */
 	for (int i = 0; i < 2; i++)
 		boot_get(t, i, &t->keys, cur - t->pass_offset - 1 + (uint64_t)i, i);
@@ -973,6 +996,7 @@ void dtt_tracker_topic_free(struct dtt_tracker_topic *t)
 		dtt_publish_cancel(t->pub);
 	dtt_free(t->bubble.records);
 	dtt_free(t->overlap.records);
+	dtt_free(t->cand);
 	sodium_memzero(t->sk, sizeof(t->sk));
 	sodium_memzero(t->pkeys, sizeof(t->pkeys));
 	dtt_free(t->mem);
