@@ -106,8 +106,11 @@ static const char schema_sql[] =
     "CREATE VIEW run_latest AS"
     " SELECT * FROM run ORDER BY run_id DESC LIMIT 1;";
 
-/* While rows are loaded: temporary structures in memory and a 64 MiB page cache. */
-static const char load_pragmas[] = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;";
+/* While rows are loaded: temporary structures in memory and an 8 MiB page cache. The tables
+ * have no indexes until the run ends, so a load appends pages and a bigger cache does not make
+ * it faster; it would only hold more of the file in memory (64 MiB was 5 KB per node of the
+ * flagship). */
+static const char load_pragmas[] = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;";
 
 /* Version 1 to 2: the run row gains the overrides and the backend. */
 static const char upgrade_v1_sql[] = "ALTER TABLE run ADD COLUMN overrides TEXT;"
@@ -631,10 +634,9 @@ int dtt_results_run_end(struct dtt_results *r, const struct dtt_results_run_end 
 		return err;
 	/* The index builds sort every event and sample row of the run: with temp_store MEMORY
 	 * the sorter would hold them all in memory (tens of KB per simulated node at the peak of
-	 * a long run). A file-backed sorter with a small cache bounds that; the load's settings
-	 * come back for a next run. */
-	if ((err = exec(r, "PRAGMA temp_store = FILE; PRAGMA cache_size = -8192;",
-			"index pragmas")) < 0)
+	 * a long run). A file-backed sorter bounds that; the load's settings come back for a
+	 * next run. */
+	if ((err = exec(r, "PRAGMA temp_store = FILE;", "index pragmas")) < 0)
 		return err;
 	if ((err = txn_begin(r)) < 0 || (err = exec(r, dtt_results_index_sql, "create indexes")) < 0 ||
 	    (err = txn_commit(r)) < 0)
