@@ -819,7 +819,8 @@ static void peer_timer_expired(struct dtt_timer *t)
 	struct conn *c = conn_of(p);
 	uint64_t now = now_ms(l);
 
-	/* live is valid until the first peer_schedule, peer_down or conn_free below */
+	/* live lasts while p has its connection or watch: peer_schedule (peer_down calls it) may
+	 * free it once neither is left, so nothing reads live after those */
 	if (p->watched && now >= max64(live->last_rx_ms, live->watch_ms) + l->cfg.dead_ms) {
 		peer_down(l, p);
 		fire_down(l, p, DTT_LINK_DOWN_TIMED_OUT);
