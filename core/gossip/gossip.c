@@ -84,7 +84,7 @@ struct dtt_gossip {
 	uint16_t topic_count;
 	struct topic *dead;
 
-	struct reasm *reasm;
+	struct reasm *reasm; /* reasm_max slots, from the first fragment on (reasm_slots) */
 	struct qevent *ev;
 	uint32_t ev_count, ev_cap, ev_max;
 	struct qdown downs[DTT_GOSSIP_DOWNS_MAX];
@@ -195,6 +195,13 @@ static void topic_free(struct topic *t)
 	dtt_free(t);
 }
 
+/* The reassembly table is allocated with the first fragment (on_fragment): most nodes never
+ * see a fragmented message. */
+static uint16_t reasm_slots(const struct dtt_gossip *g)
+{
+	return g->reasm ? g->cfg.reasm_max : 0;
+}
+
 static void reasm_release(struct reasm *r)
 {
 	dtt_free(r->buf);
@@ -239,7 +246,7 @@ static void do_work(struct dtt_gossip *g)
 		}
 	}
 	g->ev_count = 0;
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++)
+	for (uint16_t i = 0; i < reasm_slots(g); i++)
 		if (g->reasm[i].done)
 			reasm_release(&g->reasm[i]);
 	while (g->dead) {
@@ -557,7 +564,7 @@ static void reasm_rearm(struct dtt_gossip *g)
 {
 	uint64_t first = UINT64_MAX;
 
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++)
+	for (uint16_t i = 0; i < reasm_slots(g); i++)
 		if (g->reasm[i].used && !g->reasm[i].done && g->reasm[i].deadline_ms < first)
 			first = g->reasm[i].deadline_ms;
 	if (first == UINT64_MAX)
@@ -571,7 +578,7 @@ static void reasm_expired(struct dtt_timer *tm)
 	struct dtt_gossip *g = DTT_CONTAINER_OF(tm, struct dtt_gossip, reasm_timer);
 	uint64_t at = now(g);
 
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++) {
+	for (uint16_t i = 0; i < reasm_slots(g); i++) {
 		struct reasm *r = &g->reasm[i];
 
 		if (r->used && !r->done && r->deadline_ms <= at) {
@@ -584,7 +591,7 @@ static void reasm_expired(struct dtt_timer *tm)
 
 static void reasm_drop_topic(struct dtt_gossip *g, const struct topic *t)
 {
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++)
+	for (uint16_t i = 0; i < reasm_slots(g); i++)
 		if (g->reasm[i].used && !g->reasm[i].done && g->reasm[i].t == t)
 			reasm_release(&g->reasm[i]);
 	reasm_rearm(g);
@@ -621,7 +628,12 @@ static void on_fragment(struct dtt_gossip *g, struct topic *t, const uint8_t *pe
 		drop(g, DTT_GOSSIP_DROP_FRAGMENT);
 		return;
 	}
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++) {
+	if (!g->reasm &&
+	    !(g->reasm = dtt_alloc(sizeof(*g->reasm) * (g->cfg.reasm_max ? g->cfg.reasm_max : 1)))) {
+		drop(g, DTT_GOSSIP_DROP_REASM_FULL);
+		return;
+	}
+	for (uint16_t i = 0; i < reasm_slots(g); i++) {
 		struct reasm *s = &g->reasm[i];
 
 		if (!s->used) {
@@ -986,16 +998,12 @@ struct dtt_gossip *dtt_gossip_new(const struct dtt_env *env, struct dtt_timers *
 	/* per topic a handful of events per input at most; per node the downs of every topic */
 	g->ev_max = 16u + 8u * g->cfg.topics_max;
 	g->topics = dtt_alloc(sizeof(*g->topics) * g->cfg.topics_max);
-	g->reasm = dtt_alloc(sizeof(*g->reasm) * (g->cfg.reasm_max ? g->cfg.reasm_max : 1));
-	if (!g->topics || !g->reasm)
-		goto err_arrays;
+	if (!g->topics)
+		goto err_free;
 	dtt_timer_init(&g->reasm_timer, reasm_expired);
 	dtt_timer_init(&g->work_timer, work_expired);
 	return g;
 
-err_arrays:
-	dtt_free(g->reasm);
-	dtt_free(g->topics);
 err_free:
 	dtt_free(g);
 	return NULL;
@@ -1017,7 +1025,7 @@ void dtt_gossip_free(struct dtt_gossip *g)
 		g->dead = t->next_dead;
 		topic_free(t);
 	}
-	for (uint16_t i = 0; i < g->cfg.reasm_max; i++)
+	for (uint16_t i = 0; i < reasm_slots(g); i++)
 		dtt_free(g->reasm[i].buf);
 	dtt_free(g->ev);
 	dtt_free(g->reasm);
