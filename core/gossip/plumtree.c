@@ -17,6 +17,7 @@
 #define ID_BYTES   DTT_GOSSIP_PEER_BYTES
 #define MID_BYTES  DTT_GOSSIP_MSGID_BYTES
 #define RING_FIRST 16
+#define MISSING_FIRST 2 /* most announced ids arrive soon: a missing list is short */
 
 struct dtt_plumtree_peer {
 	uint8_t id[ID_BYTES];
@@ -405,7 +406,7 @@ static struct dtt_plumtree_missing *missing_add(struct dtt_plumtree *pt, const u
 	if (pt->missing_count >= pt->cfg->missing_max)
 		return NULL;
 	if (pt->missing_count == pt->missing_cap) {
-		uint32_t ncap = pt->missing_cap ? pt->missing_cap * 2 : RING_FIRST;
+		uint32_t ncap = pt->missing_cap ? pt->missing_cap * 2 : MISSING_FIRST;
 		struct dtt_plumtree_missing *n;
 
 		if (ncap > pt->cfg->missing_max)
