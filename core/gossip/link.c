@@ -157,11 +157,11 @@ struct idx_ent {
 };
 
 struct rate_ent {
-	uint8_t family;
-	uint8_t addr[16];
 	uint64_t start_ms;
 	uint32_t count;
+	uint8_t family;
 	bool used;
+	uint8_t addr[16];
 };
 
 struct dtt_links {
