@@ -238,6 +238,7 @@ void dtt_dht_free(struct dtt_dht *dht)
 	dtt_token_deinit(&dht->token);
 	dtt_rt_deinit(&dht->rt);
 	dtt_free(dht->addr_vote);
+	dtt_free(dht->seeds);
 	dtt_free(dht);
 }
 

@@ -69,7 +69,7 @@ struct dtt_dht {
 	/* our public address from the replies' `ip`: allocated on the first vote (cfg.vote_addr) */
 	struct dtt_addr_vote *addr_vote;
 	/* the addresses of the last bootstrap: asked again while no contact is usable */
-	struct dtt_addr seeds[DTT_DHT_BOOTSTRAP_MAX];
+	struct dtt_addr *seeds; /* seeds_count of them (at most DTT_DHT_BOOTSTRAP_MAX) */
 	size_t seeds_count;
 	/* recovery while no contact is usable: the next attempt, the wait after it (doubling
 	 * from DHT_RECOVER_MIN_MS to thin_refresh_ms), and which failed contacts to ask */

@@ -717,8 +717,14 @@ static int bootstrap_start(struct dtt_dht *dht, const struct dtt_addr *nodes, si
 			op->seeds[op->seeds_count++] = nodes[i];
 	}
 	if (remember && op->seeds_count) {
-		memcpy(dht->seeds, op->seeds, op->seeds_count * sizeof(*op->seeds));
-		dht->seeds_count = op->seeds_count;
+		struct dtt_addr *seeds = dtt_realloc(dht->seeds, op->seeds_count * sizeof(*seeds));
+
+		/* out of memory: the seeds of the bootstrap before stay */
+		if (seeds) {
+			memcpy(seeds, op->seeds, op->seeds_count * sizeof(*op->seeds));
+			dht->seeds = seeds;
+			dht->seeds_count = op->seeds_count;
+		}
 	}
 	op->boot_done = cb;
 	op->ctx = ctx;
