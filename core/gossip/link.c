@@ -684,7 +684,8 @@ static int hs_start(struct dtt_links *l, struct peer *p)
  * link.h): the peer was watched or up, or messages were lost. */
 static bool peer_down(struct dtt_links *l, struct peer *p)
 {
-	bool notify = p->watched || p->up || (conn_of(p) && conn_of(p)->q_len > 0);
+	const struct conn *c = conn_of(p);
+	bool notify = p->watched || p->up || (c && c->q_len > 0);
 
 	conn_free(l, p);
 	if (p->up)
@@ -718,7 +719,9 @@ static void fire_up(struct dtt_links *l, struct peer *p)
 
 static bool peer_evictable(const struct dtt_links *l, const struct peer *p)
 {
-	return !p->watched && p != l->busy && (!conn_of(p) || conn_of(p)->q_len == 0);
+	const struct conn *c = conn_of(p);
+
+	return !p->watched && p != l->busy && (!c || c->q_len == 0);
 }
 
 static void peer_destroy(struct dtt_links *l, struct peer *p)
@@ -1331,6 +1334,7 @@ int dtt_links_set_addr(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES
 {
 	int err = 0;
 	struct peer *p;
+	struct conn *c;
 
 	if (!addr || (addr->family != DTT_AF_INET && addr->family != DTT_AF_INET6))
 		return DTT_ERR_INVALID;
@@ -1338,15 +1342,16 @@ int dtt_links_set_addr(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES
 	if (!p)
 		return err;
 	touch(l, p);
-	if (!can_send(conn_of(p))) {
+	c = conn_of(p);
+	if (!can_send(c)) {
 		p->addr = *addr;
 		p->has_addr = true;
-		if (conn_of(p))
-			conn_of(p)->has_hint = false;
+		if (c)
+			c->has_hint = false;
 	} else if (!dtt_addr_eq(addr, &p->addr)) {
 		/* The session's address is the one the peer proved; this one is for later. */
-		conn_of(p)->hint = *addr;
-		conn_of(p)->has_hint = true;
+		c->hint = *addr;
+		c->has_hint = true;
 	}
 	return 0;
 }
@@ -1365,10 +1370,11 @@ int dtt_links_addr(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYT
 int dtt_links_loss_pm(const struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES])
 {
 	const struct peer *p = peer_find(l, peer);
+	const struct conn *c = p ? conn_of(p) : NULL;
 
-	if (!p || !conn_of(p) || !conn_of(p)->loss_known)
+	if (!c || !c->loss_known)
 		return -1;
-	return conn_of(p)->loss_pm;
+	return c->loss_pm;
 }
 
 int dtt_links_send(struct dtt_links *l, const uint8_t peer[DTT_LINK_ID_BYTES], const uint8_t *msg,
