@@ -4,6 +4,9 @@
 # first; 0: no limit) over a scratch copy of its checked-in corpus, so the corpus in the tree is
 # never modified. Fails if a target crashes, leaks or trips a sanitizer; the log and the
 # crashing input are kept.
+# Environment: FUZZ_JOBS=N runs one campaign as N parallel libFuzzer jobs (-fork=N, one per
+# core; they share the corpus and RUNS counts the executions of all of them); FUZZ_MAX_LEN sets
+# the longest input (default 4096 bytes).
 # Build first: CC=clang cmake -S . -B BUILD_DIR -DDTT_FUZZ=ON && cmake --build BUILD_DIR
 set -euo pipefail
 
@@ -14,7 +17,15 @@ secs=${2:?$usage}
 runs_max=${3:-0}
 shift 2
 [ $# -gt 0 ] && shift
-case "$secs$runs_max" in *[!0-9]*) echo "run.sh: SECONDS and RUNS are integers ($usage)" >&2; exit 2 ;; esac
+jobs=${FUZZ_JOBS:-1}
+max_len=${FUZZ_MAX_LEN:-4096}
+case "$secs$runs_max$jobs$max_len" in
+*[!0-9]*) echo "run.sh: SECONDS, RUNS, FUZZ_JOBS and FUZZ_MAX_LEN are integers ($usage)" >&2; exit 2 ;;
+esac
+if [[ "$jobs" -lt 1 || "$max_len" -lt 1 ]]; then
+	echo "run.sh: FUZZ_JOBS and FUZZ_MAX_LEN are at least 1" >&2
+	exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
 
@@ -33,8 +44,11 @@ for target in $targets; do
 	work=$(mktemp -d "${TMPDIR:-/tmp}/dtt-fuzz-$target.XXXXXX")
 	mkdir "$work/corpus" "$work/artifacts"
 	cp "$here/corpus/$target/"* "$work/corpus/"
-	args=(-max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048
+	args=(-max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
 	      -print_final_stats=1 -artifact_prefix="$work/artifacts/")
+	if [[ "$jobs" -gt 1 ]]; then
+		args+=(-fork="$jobs")
+	fi
 	if [[ "$runs_max" != 0 ]]; then
 		args+=(-runs="$runs_max")
 	fi
@@ -43,7 +57,9 @@ for target in $targets; do
 	fi
 	t0=$SECONDS
 	if "$bin" "${args[@]}" "$work/corpus" >"$work/log" 2>&1; then
-		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' || true)
+		# one process prints its final statistics; a forked campaign, its running total
+		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' ||
+			sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$work/log" | tail -n 1)
 		echo "fuzz_$target: ok, ${runs:-?} runs in $((SECONDS - t0))s, corpus $(ls "$work/corpus" | wc -l) inputs"
 		rm -rf "$work"
 	else
