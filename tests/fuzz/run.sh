@@ -22,6 +22,8 @@ max_len=${FUZZ_MAX_LEN:-4096}
 case "$secs$runs_max$jobs$max_len" in
 *[!0-9]*) echo "run.sh: SECONDS, RUNS, FUZZ_JOBS and FUZZ_MAX_LEN are integers ($usage)" >&2; exit 2 ;;
 esac
+# decimal, so that a leading zero is not read as octal
+secs=$((10#$secs)) runs_max=$((10#$runs_max)) jobs=$((10#$jobs)) max_len=$((10#$max_len))
 if [[ "$jobs" -lt 1 || "$max_len" -lt 1 ]]; then
 	echo "run.sh: FUZZ_JOBS and FUZZ_MAX_LEN are at least 1" >&2
 	exit 2
