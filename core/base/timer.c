@@ -59,9 +59,16 @@ static struct dtt_timer *merge_pairs(struct dtt_timer *first)
 	return acc;
 }
 
+/* The root changed: remember its deadline, so the next deadline is read without it. */
+static void set_root(struct dtt_timers *ts, struct dtt_timer *root)
+{
+	ts->root = root;
+	ts->next_ms = root ? root->deadline_ms : UINT64_MAX;
+}
+
 void dtt_timers_init(struct dtt_timers *ts)
 {
-	ts->root = NULL;
+	set_root(ts, NULL);
 	ts->seq = 0;
 	ts->count = 0;
 	ts->fired = 0;
@@ -81,7 +88,7 @@ void dtt_timer_cancel(struct dtt_timers *ts, struct dtt_timer *t)
 	if (!t->armed)
 		return;
 	if (t == ts->root) {
-		ts->root = merge_pairs(t->child);
+		set_root(ts, merge_pairs(t->child));
 	} else {
 		/* unlink t from its parent's child list or from its left sibling */
 		if (t->prev->child == t)
@@ -91,7 +98,7 @@ void dtt_timer_cancel(struct dtt_timers *ts, struct dtt_timer *t)
 		if (t->next)
 			t->next->prev = t->prev;
 		t->next = t->prev = NULL;
-		ts->root = meld(ts->root, merge_pairs(t->child));
+		set_root(ts, meld(ts->root, merge_pairs(t->child)));
 	}
 	t->child = t->next = t->prev = NULL;
 	t->armed = false;
@@ -105,20 +112,15 @@ void dtt_timer_arm(struct dtt_timers *ts, struct dtt_timer *t, uint64_t deadline
 	t->seq = ts->seq++;
 	t->child = t->next = t->prev = NULL;
 	t->armed = true;
-	ts->root = meld(ts->root, t);
+	set_root(ts, meld(ts->root, t));
 	ts->count++;
-}
-
-uint64_t dtt_timers_next_ms(const struct dtt_timers *ts)
-{
-	return ts->root ? ts->root->deadline_ms : UINT64_MAX;
 }
 
 size_t dtt_timers_run(struct dtt_timers *ts, uint64_t now_ms)
 {
 	size_t n = 0;
 
-	while (ts->root && ts->root->deadline_ms <= now_ms) {
+	while (ts->next_ms <= now_ms) {
 		struct dtt_timer *t = ts->root;
 
 		dtt_timer_cancel(ts, t);

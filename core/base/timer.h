@@ -24,6 +24,7 @@ struct dtt_timer {
 
 struct dtt_timers {
 	struct dtt_timer *root;
+	uint64_t next_ms; /* root->deadline_ms, or UINT64_MAX when nothing is armed */
 	uint64_t seq;
 	size_t count;
 	uint64_t fired; /* timers run so far */
@@ -41,7 +42,10 @@ static inline bool dtt_timer_is_armed(const struct dtt_timer *t)
 	return t->armed;
 }
 /* The earliest deadline, or UINT64_MAX when nothing is armed. */
-uint64_t dtt_timers_next_ms(const struct dtt_timers *ts);
+static inline uint64_t dtt_timers_next_ms(const struct dtt_timers *ts)
+{
+	return ts->next_ms;
+}
 /* Fires, in (deadline, seq) order, every timer whose deadline is <= now_ms, including timers
  * armed by callbacks for a time <= now_ms. A timer is disarmed before its callback runs, so the
  * callback may re-arm it. Returns how many fired. */
