@@ -176,6 +176,7 @@ struct dtt_links {
 	struct dtt_noise_sym init_base; /* name + prologue */
 	struct dtt_noise_sym resp_base; /* ... + our static: where every message 1 to us starts */
 	struct peer **peers;		/* sorted by id */
+	uint16_t *keys;			/* keys[i]: the first two bytes of peers[i]->id */
 	uint32_t peers_count, peers_cap;
 	struct idx_ent *idx; /* sorted by index; grows with the indexes in use (idx_add) */
 	uint32_t idx_count, idx_cap;
@@ -298,15 +299,23 @@ static void replay_commit(struct replay *rw, uint64_t n)
 
 /* ---- tables ---- */
 
-/* Position of id in the sorted peer array (found), or where it would go. */
+static inline uint16_t id_key(const uint8_t id[DTT_LINK_ID_BYTES])
+{
+	return (uint16_t)(id[0] << 8 | id[1]);
+}
+
+/* Position of id in the sorted peer array (found), or where it would go. The search runs on
+ * the keys, which order like the ids' first two bytes, and reads a peer only on a key match. */
 static uint32_t peer_search(const struct dtt_links *l, const uint8_t id[DTT_LINK_ID_BYTES],
 			    bool *found)
 {
 	uint32_t lo = 0, hi = l->peers_count;
+	uint16_t k = id_key(id);
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(l->peers[mid]->id, id, DTT_LINK_ID_BYTES);
+		int c = l->keys[mid] != k ? (l->keys[mid] < k ? -1 : 1)
+					  : memcmp(l->peers[mid]->id, id, DTT_LINK_ID_BYTES);
 
 		if (c == 0) {
 			*found = true;
@@ -749,6 +758,8 @@ static int peer_evict_one(struct dtt_links *l)
 	peer_destroy(l, l->peers[victim]);
 	memmove(&l->peers[victim], &l->peers[victim + 1],
 		(l->peers_count - victim - 1) * sizeof(*l->peers));
+	memmove(&l->keys[victim], &l->keys[victim + 1],
+		(l->peers_count - victim - 1) * sizeof(*l->keys));
 	l->peers_count--;
 	return 0;
 }
@@ -780,6 +791,7 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 	if (l->peers_count == l->peers_cap) {
 		uint32_t cap = l->peers_cap ? l->peers_cap * 2 : PEERS_CAP_FIRST;
 		struct peer **np;
+		uint16_t *nk;
 
 		if (cap > l->cfg.peers_max)
 			cap = l->cfg.peers_max;
@@ -789,6 +801,12 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 			return NULL;
 		}
 		l->peers = np;
+		nk = dtt_realloc(l->keys, cap * sizeof(*nk));
+		if (!nk) {
+			*err = DTT_ERR_NOMEM;
+			return NULL;
+		}
+		l->keys = nk;
 		l->peers_cap = cap;
 	}
 	p = dtt_alloc(sizeof(*p));
@@ -800,7 +818,9 @@ static struct peer *peer_add(struct dtt_links *l, const uint8_t id[DTT_LINK_ID_B
 	touch(l, p);
 	pos = peer_search(l, id, &found);
 	memmove(&l->peers[pos + 1], &l->peers[pos], (l->peers_count - pos) * sizeof(*l->peers));
+	memmove(&l->keys[pos + 1], &l->keys[pos], (l->peers_count - pos) * sizeof(*l->keys));
 	l->peers[pos] = p;
+	l->keys[pos] = id_key(id);
 	l->peers_count++;
 	return p;
 }
@@ -1320,6 +1340,7 @@ void dtt_links_free(struct dtt_links *l)
 	for (uint32_t i = 0; i < l->peers_count; i++)
 		peer_destroy(l, l->peers[i]);
 	dtt_free(l->peers);
+	dtt_free(l->keys);
 	dtt_free(l->idx);
 	dtt_free_secret(l, sizeof(*l));
 }
