@@ -777,6 +777,42 @@ static int cmd_bench(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A large simulation waits on memory: its nodes' state is spread over hundreds of megabytes,
+ * and with 4 KB pages most lookups miss the TLB as well as the cache. glibc backs malloc with
+ * transparent huge pages when the tunable glibc.malloc.hugetlb=1 is set, which it reads only at
+ * start-up, so a run restarts itself once with it set when the kernel gives huge pages on
+ * request ("madvise"). Results do not depend on where memory is. DTT_SIM_HUGEPAGES=0, or a
+ * GLIBC_TUNABLES that names the tunable, leaves the process as it is; so does a failed exec. */
+static void heap_hugepages(char **argv)
+{
+	const char *tun = getenv("GLIBC_TUNABLES"), *opt = getenv("DTT_SIM_HUGEPAGES");
+	char mode[128], env[1024];
+	FILE *f;
+	size_t n;
+	int len;
+
+	if ((opt && !strcmp(opt, "0")) || (tun && strstr(tun, "glibc.malloc.hugetlb")))
+		return;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f)
+		return;
+	n = fread(mode, 1, sizeof(mode) - 1, f);
+	fclose(f);
+	mode[n] = '\0';
+	if (!strstr(mode, "[madvise]"))
+		return; /* "always" needs nothing, "never" gives nothing */
+	len = snprintf(env, sizeof(env), "%s%sglibc.malloc.hugetlb=1", tun ? tun : "",
+		       tun && *tun ? ":" : "");
+	if (len < 0 || (size_t)len >= sizeof(env) || setenv("GLIBC_TUNABLES", env, 1) != 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* still here: the exec failed, run without them */
+	if (tun)
+		setenv("GLIBC_TUNABLES", tun, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -789,6 +825,8 @@ int main(int argc, char **argv)
 		fputs(usage_main, stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(cmd, "run") || !strcmp(cmd, "check"))
+		heap_hugepages(argv);
 	if (dtt_init()) {
 		fputs(DTT_SIM_PROG ": crypto initialisation failed\n", stderr);
 		return 1;
