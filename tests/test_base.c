@@ -67,15 +67,25 @@ static void test_timers_cancel_and_rearm(void **state)
 		dtt_timer_arm(&ts, &p[i].t, 10 + (uint64_t)i);
 	}
 	dtt_timer_cancel(&ts, &p[0].t); /* the root */
+	assert_int_equal(dtt_timers_next_ms(&ts), 11);
 	dtt_timer_cancel(&ts, &p[2].t); /* an inner node */
 	dtt_timer_cancel(&ts, &p[2].t); /* twice is a no-op */
+	assert_int_equal(dtt_timers_next_ms(&ts), 11);
 	dtt_timer_arm(&ts, &p[1].t, 50); /* re-arm moves it behind */
+	assert_int_equal(dtt_timers_next_ms(&ts), 13);
 	assert_false(dtt_timer_is_armed(&p[0].t));
 	assert_int_equal(ts.count, 2);
 	dtt_timers_run(&ts, 100);
 	assert_int_equal(fired_count, 2);
 	assert_int_equal(fired[0], 3);
 	assert_int_equal(fired[1], 1);
+	/* empty: nothing is due even at the end of time */
+	assert_int_equal(dtt_timers_next_ms(&ts), UINT64_MAX);
+	assert_int_equal(dtt_timers_run(&ts, UINT64_MAX), 0);
+	dtt_timer_arm(&ts, &p[0].t, UINT64_MAX);
+	assert_int_equal(dtt_timers_next_ms(&ts), UINT64_MAX);
+	assert_int_equal(dtt_timers_run(&ts, UINT64_MAX), 1);
+	assert_int_equal(ts.count, 0);
 }
 
 static struct probe chain;

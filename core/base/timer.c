@@ -120,7 +120,7 @@ size_t dtt_timers_run(struct dtt_timers *ts, uint64_t now_ms)
 {
 	size_t n = 0;
 
-	while (ts->next_ms <= now_ms) {
+	while (ts->root && ts->next_ms <= now_ms) {
 		struct dtt_timer *t = ts->root;
 
 		dtt_timer_cancel(ts, t);
