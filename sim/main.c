@@ -59,6 +59,14 @@ static const char usage_main[] =
     "`" DTT_SIM_PROG " COMMAND --help` describes each command's options.\n"
     "exit status: 0 ok, 1 run failed or expectations not met, 2 bad usage or input\n";
 
+/* The environment both simulating commands read (heap_hugepages). */
+#define USAGE_ENV                                                                                  \
+	"\n"                                                                                       \
+	"environment:\n"                                                                           \
+	"  DTT_SIM_HUGEPAGES=0  do not restart with glibc.malloc.hugetlb=1 (huge pages for the\n"  \
+	"                       heap, taken when the kernel offers them on request; results are\n" \
+	"                       the same either way, large runs are about 10% faster with them)\n"
+
 static const char usage_run[] =
     "usage: " DTT_SIM_PROG " run SCENARIO [options]\n"
     "\n"
@@ -77,12 +85,7 @@ static const char usage_run[] =
     "  --log LEVEL          core log messages up to LEVEL (error, warn, info, debug)\n"
     "  --quiet              no progress line and no benchmark: only the digest\n"
     "  --help               this text\n"
-    "\n"
-    "environment:\n"
-    "  DTT_SIM_HUGEPAGES=0  do not restart with glibc.malloc.hugetlb=1 (huge pages for the\n"
-    "                       heap, taken when the kernel offers them on request; results are\n"
-    "                       the same either way, large runs are about 10% faster with them)\n";
-
+    USAGE_ENV;
 
 static const char usage_check[] =
     "usage: " DTT_SIM_PROG " check SCENARIO [options]\n"
@@ -101,12 +104,7 @@ static const char usage_check[] =
     "  --log LEVEL          core log messages up to LEVEL\n"
     "  --quiet              no progress line\n"
     "  --help               this text\n"
-    "\n"
-    "environment:\n"
-    "  DTT_SIM_HUGEPAGES=0  do not restart with glibc.malloc.hugetlb=1 (huge pages for the\n"
-    "                       heap, taken when the kernel offers them on request; results are\n"
-    "                       the same either way, large runs are about 10% faster with them)\n";
-
+    USAGE_ENV;
 
 static const char usage_bench[] =
     "usage: " DTT_SIM_PROG " bench [--pending K] [--events N] [--seed S]\n"
@@ -798,9 +796,10 @@ static int cmd_bench(int argc, char **argv)
 static void heap_hugepages(char **argv)
 {
 	const char *tun = getenv("GLIBC_TUNABLES"), *opt = getenv("DTT_SIM_HUGEPAGES");
-	char mode[128], env[1024];
+	char mode[128], env[1024], old[1024] = "", self[4096];
 	FILE *f;
 	size_t n;
+	ssize_t sl;
 	int len;
 
 	if ((opt && !strcmp(opt, "0")) || (tun && strstr(tun, "glibc.malloc.hugetlb")))
@@ -813,14 +812,21 @@ static void heap_hugepages(char **argv)
 	mode[n] = '\0';
 	if (!strstr(mode, "[madvise]"))
 		return; /* "always" needs nothing, "never" gives nothing */
-	len = snprintf(env, sizeof(env), "%s%sglibc.malloc.hugetlb=1", tun ? tun : "",
-		       tun && *tun ? ":" : "");
+	/* the binary by its own path, so the process keeps its name (not "exe") */
+	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl <= 0 || (size_t)sl >= sizeof(self) - 1)
+		return;
+	self[sl] = '\0';
+	/* a copy: setenv may replace the string getenv returned */
+	if (tun && (size_t)snprintf(old, sizeof(old), "%s", tun) >= sizeof(old))
+		return;
+	len = snprintf(env, sizeof(env), "%s%sglibc.malloc.hugetlb=1", old, *old ? ":" : "");
 	if (len < 0 || (size_t)len >= sizeof(env) || setenv("GLIBC_TUNABLES", env, 1) != 0)
 		return;
-	execv("/proc/self/exe", argv);
+	execv(self, argv);
 	/* still here: the exec failed, run without them */
 	if (tun)
-		setenv("GLIBC_TUNABLES", tun, 1);
+		setenv("GLIBC_TUNABLES", old, 1);
 	else
 		unsetenv("GLIBC_TUNABLES");
 }
