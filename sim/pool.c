@@ -141,6 +141,16 @@ const uint8_t *dtt_simpool_data(const struct dtt_simpool *p, uint32_t idx)
 	       (size_t)(k->slot & (CHUNK - 1)) * ((size_t)CLASS_MIN << k->cls);
 }
 
+void dtt_simpool_prefetch_header(const struct dtt_simpool *p, uint32_t idx)
+{
+	__builtin_prefetch(pkt_at(p, idx));
+}
+
+void dtt_simpool_prefetch_data(const struct dtt_simpool *p, uint32_t idx)
+{
+	__builtin_prefetch(dtt_simpool_data(p, idx));
+}
+
 void dtt_simpool_release(struct dtt_simpool *p, uint32_t idx)
 {
 	struct dtt_simpkt *k = pkt_at(p, idx);

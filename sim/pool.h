@@ -52,6 +52,10 @@ uint32_t dtt_simpool_put(struct dtt_simpool *p, uint32_t from, uint32_t to, uint
 /* The header and payload of a live datagram (valid until it is released). */
 const struct dtt_simpkt *dtt_simpool_pkt(const struct dtt_simpool *p, uint32_t idx);
 const uint8_t *dtt_simpool_data(const struct dtt_simpool *p, uint32_t idx);
+/* Hints that a live datagram will be read soon: start loading its header, or the first bytes
+ * of its payload (which reads the header). Change nothing. */
+void dtt_simpool_prefetch_header(const struct dtt_simpool *p, uint32_t idx);
+void dtt_simpool_prefetch_data(const struct dtt_simpool *p, uint32_t idx);
 void dtt_simpool_release(struct dtt_simpool *p, uint32_t idx);
 
 #endif

@@ -42,4 +42,17 @@ static inline const struct dtt_simq_ev *dtt_simq_peek(const struct dtt_simq *q)
 	return q->count ? &q->heap[0] : NULL;
 }
 
+/* The second smallest entry (the smaller of the root's children): the one that pops after
+ * the top unless a smaller one is pushed in between. NULL with fewer than two entries. */
+static inline const struct dtt_simq_ev *dtt_simq_peek_after(const struct dtt_simq *q)
+{
+	const struct dtt_simq_ev *h = q->heap;
+
+	if (q->count < 3)
+		return q->count == 2 ? &h[1] : NULL;
+	return h[2].time_us < h[1].time_us || (h[2].time_us == h[1].time_us && h[2].seq < h[1].seq)
+		   ? &h[2]
+		   : &h[1];
+}
+
 #endif

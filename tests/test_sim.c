@@ -53,6 +53,7 @@ static void test_queue_pops_by_time_then_insertion_order(void **state)
 	}
 	assert_false(dtt_simq_pop(&q, &ev));
 	assert_null(dtt_simq_peek(&q));
+	assert_null(dtt_simq_peek_after(&q));
 	dtt_simq_deinit(&q);
 }
 
@@ -78,6 +79,17 @@ static void test_queue_interleaved_push_pop_matches_total_order(void **state)
 		prev = ev;
 		popped++;
 		assert_int_equal(dtt_simq_push(&q, now + dtt_rng_uniform(&r, 1000), 0, 0), 0);
+		/* the entry after the top, as the engine's cache hints read it, is the one that
+		 * pops after it when nothing is pushed in between */
+		if (i % 97 == 0) {
+			struct dtt_simq_ev first, second, after = *dtt_simq_peek_after(&q);
+
+			assert_true(dtt_simq_pop(&q, &first));
+			assert_true(dtt_simq_pop(&q, &second));
+			assert_true(second.time_us == after.time_us && second.seq == after.seq);
+			assert_int_equal(dtt_simq_push(&q, first.time_us, first.tag, first.arg), 0);
+			assert_int_equal(dtt_simq_push(&q, second.time_us, second.tag, second.arg), 0);
+		}
 	}
 	assert_int_equal(q.count, 1000);
 	dtt_simq_deinit(&q);
