@@ -1211,12 +1211,15 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	 * many nodes compute on the same inputs (both ends of every handshake): one memo for all. */
 	{
 		/* Sized by the population: a DH value is wanted again within a handshake (the
-		 * other end) or at the next one between the same statics, a conversion at every
-		 * contact with a known id. */
+		 * other end, one network latency later) or at the next one between the same
+		 * statics (minutes later), a conversion at every contact with a known id. Keeping
+		 * values for minutes takes a table 8 times larger, which pays only for real
+		 * X25519: a modelled DH costs about what a lookup in it does. */
 		struct dtt_crypto_memo_sizes ms = {{0}};
 		size_t n = s->n < 64 ? 64 : s->n;
+		size_t dh = sc->crypto_modelled ? n * 2 : n * 16;
 
-		ms.slots[DTT_CRYPTO_MEMO_DH] = n * 16 > (1u << 22) ? (1u << 22) : n * 16;
+		ms.slots[DTT_CRYPTO_MEMO_DH] = dh > (1u << 22) ? (1u << 22) : dh;
 		ms.slots[DTT_CRYPTO_MEMO_CONV] = n * 8 > (1u << 21) ? (1u << 21) : n * 8;
 		ms.slots[DTT_CRYPTO_MEMO_KEYPAIR] = 1024;
 		ms.slots[DTT_CRYPTO_MEMO_PKCHECK] = n * 4 > (1u << 20) ? (1u << 20) : n * 4;
