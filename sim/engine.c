@@ -1450,32 +1450,34 @@ int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t ar
  * an event runs, the one likely to come after the next has its node and its datagram's header
  * requested (prefetch_far), and the next one, whose lines were requested an event ago, the
  * core node and the payload those lines point to (prefetch_near). */
+static inline const struct simnode *event_node(const struct dtt_sim *s,
+					       const struct dtt_simq_ev *ev)
+{
+	return ev->tag >> TAG_NODE_BITS <= EV_JOIN ? &s->nodes[ev->tag & TAG_NODE_MASK] : NULL;
+}
+
 static inline void prefetch_far(const struct dtt_sim *s, const struct dtt_simq_ev *ev)
 {
-	uint32_t kind = ev->tag >> TAG_NODE_BITS;
-	const struct simnode *sn;
+	const struct simnode *sn = event_node(s, ev);
 
-	if (kind > EV_JOIN)
+	if (!sn)
 		return;
-	sn = &s->nodes[ev->tag & TAG_NODE_MASK];
 	__builtin_prefetch(sn);
 	__builtin_prefetch((const char *)sn + 64);
 	__builtin_prefetch((const char *)sn + sizeof(*sn) - 1);
-	if (kind == EV_DELIVER)
+	if (ev->tag >> TAG_NODE_BITS == EV_DELIVER)
 		dtt_simpool_prefetch_header(&s->pool, ev->arg);
 }
 
 static inline void prefetch_near(const struct dtt_sim *s, const struct dtt_simq_ev *ev)
 {
-	uint32_t kind = ev->tag >> TAG_NODE_BITS;
-	const struct simnode *sn;
+	const struct simnode *sn = event_node(s, ev);
 
-	if (kind > EV_JOIN)
+	if (!sn)
 		return;
-	sn = &s->nodes[ev->tag & TAG_NODE_MASK];
 	if (sn->node)
 		dtt_node_prefetch(sn->node);
-	if (kind == EV_DELIVER)
+	if (ev->tag >> TAG_NODE_BITS == EV_DELIVER)
 		dtt_simpool_prefetch_data(&s->pool, ev->arg);
 }
 
