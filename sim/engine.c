@@ -1484,19 +1484,16 @@ static inline void prefetch_near(const struct dtt_sim *s, const struct dtt_simq_
 static int builtin_run_until(void *be, uint64_t lim)
 {
 	struct dtt_sim *s = be;
-	const struct dtt_simq_ev *top;
+	const struct dtt_simq_ev *top, *after;
 	struct dtt_simq_ev ev;
 	int rc;
 
 	while ((top = dtt_simq_peek(&s->q)) && top->time_us <= lim) {
 		dtt_simq_pop(&s->q, &ev);
-		if ((top = dtt_simq_peek(&s->q))) {
-			const struct dtt_simq_ev *after = dtt_simq_peek_after(&s->q);
-
-			if (after)
-				prefetch_far(s, after);
+		if ((top = dtt_simq_peek(&s->q)))
 			prefetch_near(s, top);
-		}
+		if ((after = dtt_simq_peek_after(&s->q)))
+			prefetch_far(s, after);
 		rc = dtt_sim_dispatch(s, ev.time_us, ev.tag, ev.arg);
 		if (rc)
 			return rc;

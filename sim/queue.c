@@ -23,11 +23,6 @@ void dtt_simq_deinit(struct dtt_simq *q)
 	q->count = q->cap = 0;
 }
 
-static inline bool ev_less(const struct dtt_simq_ev *a, const struct dtt_simq_ev *b)
-{
-	return a->time_us < b->time_us || (a->time_us == b->time_us && a->seq < b->seq);
-}
-
 int dtt_simq_push(struct dtt_simq *q, uint64_t time_us, uint32_t tag, uint32_t arg)
 {
 	struct dtt_simq_ev ev = {.time_us = time_us, .seq = q->seq, .tag = tag, .arg = arg};
@@ -54,7 +49,7 @@ int dtt_simq_push(struct dtt_simq *q, uint64_t time_us, uint32_t tag, uint32_t a
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
 
-		if (!ev_less(&ev, &h[p]))
+		if (!dtt_simq_ev_less(&ev, &h[p]))
 			break;
 		h[i] = h[p];
 		i = p;
@@ -82,9 +77,9 @@ bool dtt_simq_pop(struct dtt_simq *q, struct dtt_simq_ev *out)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && ev_less(&h[c + 1], &h[c]))
+		if (c + 1 < n && dtt_simq_ev_less(&h[c + 1], &h[c]))
 			c++;
-		if (!ev_less(&h[c], &last))
+		if (!dtt_simq_ev_less(&h[c], &last))
 			break;
 		h[i] = h[c];
 		i = c;

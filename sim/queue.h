@@ -29,6 +29,12 @@ struct dtt_simq {
 	uint64_t seq;	   /* next sequence number */
 };
 
+/* The queue's order: time, then insertion. */
+static inline bool dtt_simq_ev_less(const struct dtt_simq_ev *a, const struct dtt_simq_ev *b)
+{
+	return a->time_us < b->time_us || (a->time_us == b->time_us && a->seq < b->seq);
+}
+
 /* An empty queue holding at most events_max entries (0: the default, 2^28). */
 void dtt_simq_init(struct dtt_simq *q, size_t events_max);
 void dtt_simq_deinit(struct dtt_simq *q);
@@ -50,9 +56,7 @@ static inline const struct dtt_simq_ev *dtt_simq_peek_after(const struct dtt_sim
 
 	if (q->count < 3)
 		return q->count == 2 ? &h[1] : NULL;
-	return h[2].time_us < h[1].time_us || (h[2].time_us == h[1].time_us && h[2].seq < h[1].seq)
-		   ? &h[2]
-		   : &h[1];
+	return dtt_simq_ev_less(&h[2], &h[1]) ? &h[2] : &h[1];
 }
 
 #endif
