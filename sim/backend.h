@@ -35,7 +35,8 @@ struct dtt_sim_backend_ops {
 	int (*open)(struct dtt_sim *sim, void **be, char *err, size_t err_len);
 	void (*close)(void *be);
 	/* Calls dtt_sim_dispatch(sim, t_us, tag, arg) at simulated time t_us (>= now).
-	 * Events of equal time fire in the order they were scheduled. 0 or a DTT_ERR_*. */
+	 * Events of equal time fire in an order fixed by the run alone: the built-in backend's
+	 * is the engine's keys (engine_priv.h), ns-3's the order of scheduling. 0 or a DTT_ERR_*. */
 	int (*schedule)(void *be, uint64_t t_us, uint32_t tag, uint32_t arg);
 	/* Node `from` sends len bytes to node `to` (DTT_SIM_NODE_NONE: an address outside the
 	 * simulation) now. The backend delivers each copy that arrives with dtt_sim_receive. */
@@ -63,7 +64,7 @@ int dtt_sim_dispatch(struct dtt_sim *sim, uint64_t t_us, uint32_t tag, uint32_t 
 void dtt_sim_receive(struct dtt_sim *sim, uint64_t t_us, uint32_t from, uint32_t to,
 		     uint32_t to_inc, const uint8_t *data, size_t len);
 /* The fate of one datagram from `from` to `to` under the scenario's loss, duplication,
- * partition (at send) and jitter (net.h, the network's own random stream): how many copies
+ * partition (at send) and jitter (net.h, drawn from the sender's network stream): how many copies
  * (0..2) go out, and each copy's jitter in microseconds (added to the backend's own latency).
  * Counts sent, lost, blocked and duplicated in the network stats; a datagram for no node or
  * longer than the built-in pool takes (pool.h) is counted undeliverable and not sent. */

@@ -71,9 +71,9 @@ static uint64_t rss_peak(void)
 	return (uint64_t)ru.ru_maxrss * 1024;
 }
 
-static inline void dig(struct dtt_sim *s, uint64_t v)
+static inline void dig(struct simnode *sn, uint64_t v)
 {
-	s->digest = sim_mix64(s->digest ^ v);
+	sn->digest = sim_mix64(sn->digest ^ v);
 }
 
 /* A fast non-cryptographic hash of a payload, little-endian words. */
@@ -234,11 +234,24 @@ static void builtin_close(void *be)
 	(void)be;
 }
 
+/* The next queue key of the current origin (engine_priv.h). */
+static uint64_t next_key(struct dtt_sim *s)
+{
+	uint64_t *count =
+	    s->origin == ORIGIN_GLOBAL ? &s->scheduled : &s->nodes[s->origin].scheduled;
+
+	if (*count > KEY_COUNT_MASK) {
+		sim_fatal(s, DTT_ERR_FULL, "event keys");
+		return 0;
+	}
+	return (uint64_t)s->origin << KEY_COUNT_BITS | (*count)++;
+}
+
 static int builtin_schedule(void *be, uint64_t t_us, uint32_t tag, uint32_t arg)
 {
 	struct dtt_sim *s = be;
 
-	return dtt_simq_push(&s->q, t_us, tag, arg);
+	return dtt_simq_push(&s->q, t_us, next_key(s), tag, arg);
 }
 
 static size_t builtin_pending(void *be)
@@ -259,7 +272,7 @@ static void builtin_send(void *be, uint32_t from, uint32_t to, const uint8_t *bu
 		s->net.stats.undeliverable++;
 		return;
 	}
-	copies = dtt_simnet_route(&s->net, from, to, delay);
+	copies = dtt_simnet_route(&s->net, &s->nodes[from].net_rng, from, to, delay);
 	for (int i = 0; i < copies; i++) {
 		uint32_t p =
 		    dtt_simpool_put(&s->pool, from, to, s->nodes[to].incarnation, buf, len);
@@ -439,10 +452,10 @@ static void receive(struct dtt_sim *s, uint32_t from, uint32_t to, uint32_t to_i
 	} else if (!dtt_simnet_can_reach(&s->net, from, to)) {
 		s->net.stats.blocked++;
 	} else {
-		dig(s, s->now_us);
-		dig(s, (uint64_t)from << 32 | to);
-		dig(s, len);
-		dig(s, hash_bytes(data, len));
+		dig(sn, s->now_us);
+		dig(sn, (uint64_t)from << 32 | to);
+		dig(sn, len);
+		dig(sn, hash_bytes(data, len));
 		s->net.stats.delivered++;
 		s->delivered++;
 		sim_node_addr(from, &fa);
@@ -468,8 +481,10 @@ void dtt_sim_receive(struct dtt_sim *s, uint64_t t_us, uint32_t from, uint32_t t
 	s->events++; /* an arrival is an event, as a built-in DELIVER is */
 	s->iv.events++;
 	s->cur_node = to;
+	s->origin = to;
 	receive(s, from, to, to_inc, data, len);
 	s->cur_node = -1;
+	s->origin = ORIGIN_GLOBAL;
 }
 
 static void on_wake(struct dtt_sim *s, struct simnode *sn, uint32_t gen)
@@ -483,8 +498,8 @@ static void on_wake(struct dtt_sim *s, struct simnode *sn, uint32_t gen)
 	sn->wake_at_us = UINT64_MAX;
 	d = dtt_node_next_deadline_ms(sn->node);
 	if (d != UINT64_MAX && sim_ms_to_us(d) <= s->now_us) {
-		dig(s, s->now_us);
-		dig(s, 0xffffffff00000000ull | sn->index);
+		dig(sn, s->now_us);
+		dig(sn, 0xffffffff00000000ull | sn->index);
 		s->wakes++;
 		dtt_node_on_deadline(sn->node);
 	}
@@ -1196,6 +1211,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	    opt->until_ms && opt->until_ms < sc->duration_ms ? opt->until_ms : sc->duration_ms);
 	s->ops_free = OP_NONE;
 	s->cur_node = -1;
+	s->origin = ORIGIN_GLOBAL;
 	dtt_simq_init(&s->q, 0);
 	dtt_simpool_init(&s->pool, 0);
 	dtt_node_config_init(&s->cfg);
@@ -1252,10 +1268,9 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	dtt_rng_derive(&s->fault_rng, s->seed, DTT_SIM_RNG_FAULTS, 0);
 	dtt_rng_derive(&s->join_rng, s->seed, DTT_SIM_RNG_JOIN, 0);
 	dtt_rng_derive(&lat_rng, s->seed, DTT_SIM_RNG_LATENCY, 0);
-	rc = dtt_simnet_init(&s->net, s->n, &sc->network.latency, dtt_rng_next(&lat_rng), 0);
+	rc = dtt_simnet_init(&s->net, s->n, &sc->network.latency, dtt_rng_next(&lat_rng));
 	if (rc)
 		goto fail;
-	dtt_rng_derive(&s->net.rng, s->seed, DTT_SIM_RNG_NETWORK, 0);
 	s->net.jitter_ms = sc->network.jitter_ms;
 	s->net.loss = sc->network.loss;
 	s->net.duplicate = sc->network.duplicate;
@@ -1277,6 +1292,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		sn->env.log_level = opt->log_level;
 		sn->env.crypto = &s->crypto;
 		sn->sim = s;
+		dtt_rng_derive(&sn->net_rng, s->seed, DTT_SIM_RNG_NETWORK, i);
 		sn->index = i;
 		sn->wake_at_us = UINT64_MAX;
 		sn->join_ms = -1;
@@ -1414,6 +1430,9 @@ int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t ar
 	s->events++;
 	s->iv.events++;
 	s->cur_node = tag >> TAG_NODE_BITS <= EV_JOIN ? (int64_t)node : -1;
+	/* a node's own datagrams and wakes schedule as that node; everything else (joins too,
+	 * which read other members) as the global origin */
+	s->origin = tag >> TAG_NODE_BITS <= EV_WAKE ? node : ORIGIN_GLOBAL;
 	switch (tag >> TAG_NODE_BITS) {
 	case EV_DELIVER: on_deliver(s, arg); break;
 	case EV_WAKE: on_wake(s, &s->nodes[node], arg); break;
@@ -1430,6 +1449,7 @@ int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t ar
 	default: sim_fatal(s, DTT_ERR_STATE, "unknown event kind"); break;
 	}
 	s->cur_node = -1;
+	s->origin = ORIGIN_GLOBAL;
 	if (s->status)
 		return s->status;
 	if (s->events % PROGRESS_EVERY == 0) {
@@ -1462,8 +1482,8 @@ static inline void prefetch_far(const struct dtt_sim *s, const struct dtt_simq_e
 
 	if (!sn)
 		return;
-	__builtin_prefetch(sn);
-	__builtin_prefetch((const char *)sn + 64);
+	for (size_t off = 0; off < sizeof(*sn); off += 64)
+		__builtin_prefetch((const char *)sn + off);
 	__builtin_prefetch((const char *)sn + sizeof(*sn) - 1);
 	if (ev->tag >> TAG_NODE_BITS == EV_DELIVER)
 		dtt_simpool_prefetch_header(&s->pool, ev->arg);
@@ -1523,7 +1543,7 @@ int dtt_sim_backend_fate(struct dtt_sim *s, uint32_t from, uint32_t to, size_t l
 		return 0;
 	}
 	base = dtt_simnet_base_us(&s->net, from, to);
-	copies = dtt_simnet_route(&s->net, from, to, jitter_us);
+	copies = dtt_simnet_route(&s->net, &s->nodes[from].net_rng, from, to, jitter_us);
 
 	for (int i = 0; i < copies; i++)
 		jitter_us[i] = jitter_us[i] > base ? jitter_us[i] - base : 0;
@@ -1675,12 +1695,16 @@ double dtt_sim_hottest_rps(const struct dtt_sim *s, int64_t *node)
 
 uint64_t dtt_sim_digest(const struct dtt_sim *s)
 {
-	return s->digest;
+	uint64_t h = 0;
+
+	for (uint32_t i = 0; i < s->n; i++)
+		h = sim_mix64(h ^ s->nodes[i].digest);
+	return h;
 }
 
 char *dtt_sim_digest_hex(const struct dtt_sim *s, char out[17])
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)s->digest);
+	snprintf(out, 17, "%016llx", (unsigned long long)dtt_sim_digest(s));
 	return out;
 }
 

@@ -6,17 +6,20 @@
  * authenticated links, topic tracker) that join their topic through the tracker (records in
  * the DHT) or from known peers, and broadcast traffic whose deliveries are tracked per message.
  *
- * One thread. One event queue (queue.h) ordered by (time, seq) holds datagram deliveries
+ * One thread. One event queue (queue.h) ordered by (time, key) holds datagram deliveries
  * (payloads in pool.h), node wakes, joins, scenario events, workload operations and metric
  * samples. Every node runs on its own struct dtt_env: a virtual monotonic clock (ms), a wall
  * clock start_unix*1000 + now + skew, a random stream dtt_rng_derive(seed, purpose, index)
  * and a send that hands the datagram to the network model (net.h). Each node has one pending
  * wake, re-armed after every call into it; stale wakes are dropped by a generation counter,
  * and datagrams addressed to an older incarnation of a node (before a crash and rejoin) are
- * dropped on delivery.
+ * dropped on delivery. A key (engine_priv.h) names the origin of each event, so equal times pop
+ * in an order that does not depend on how different nodes' events interleave; the loss, jitter
+ * and duplication of a datagram are drawn from its sender's own stream.
  *
- * The run is a pure function of (scenario, seed): dtt_sim_digest is a rolling hash over every
- * delivered datagram (time, from, to, length, payload hash) and every fired wake (time, node).
+ * The run is a pure function of (scenario, seed): dtt_sim_digest folds, in node order, each
+ * node's rolling hash over the datagrams it received (time, from, to, length, payload hash) and
+ * the wakes it fired (time, node).
  * Only events_per_s and rss_bytes samples and the wall-clock fields of the run row depend on
  * the machine.
  */
@@ -39,7 +42,7 @@ struct dtt_sim_backend_ops;
 /* Random stream purposes: one independent stream per (purpose, index). */
 enum dtt_sim_purpose {
 	DTT_SIM_RNG_NODE = 1,	  /* index = node; incarnation k > 0 adds k << 32 */
-	DTT_SIM_RNG_NETWORK = 2,  /* per-datagram jitter, loss, duplication */
+	DTT_SIM_RNG_NETWORK = 2,  /* index = sender: per-datagram jitter, loss, duplication */
 	DTT_SIM_RNG_WORKLOAD = 3, /* keys, which node puts or gets what */
 	DTT_SIM_RNG_FAULTS = 4,	  /* partitions, churn victims, clock skews */
 	DTT_SIM_RNG_JOIN = 5,	  /* join times */

@@ -27,6 +27,14 @@ struct dtt_verify_memo;
 #define TAG_NODE_MASK	((1u << TAG_NODE_BITS) - 1)
 #define TAG(kind, node) (((uint32_t)(kind) << TAG_NODE_BITS) | (uint32_t)(node))
 
+/* An event's queue key (queue.h): who scheduled it, in the high bits (a node index, while the
+ * node handles one of its own datagrams or wakes, else ORIGIN_GLOBAL), then how many events
+ * that origin had scheduled before. Equal times therefore pop in an order that depends only
+ * on what each origin did, not on how the origins' events interleave (SIMULATION.md §3.2). */
+#define KEY_COUNT_BITS 36
+#define KEY_COUNT_MASK ((UINT64_C(1) << KEY_COUNT_BITS) - 1)
+#define ORIGIN_GLOBAL  TAG_NODE_MASK
+
 /* Queue event kinds (4 bits). EV_TRAFFIC carries a topic index in the node field. */
 enum ev_kind {
 	EV_DELIVER = 0,
@@ -47,6 +55,9 @@ struct simnode {
 	struct dtt_sim *sim;
 	struct dtt_node *node; /* NULL while down */
 	struct dtt_rng rng;
+	struct dtt_rng net_rng; /* loss, duplication and jitter of the datagrams it sends */
+	uint64_t digest;	/* what it received and when it woke (dtt_sim_digest) */
+	uint64_t scheduled;	/* events it scheduled as an origin (the queue key's count) */
 	uint64_t wake_at_us;   /* time of the pending valid wake (UINT64_MAX: none) */
 	uint64_t drops_seen;   /* drop counters at the last sample */
 	uint64_t queries_seen; /* DHT queries received at the last sample */
@@ -170,7 +181,8 @@ struct dtt_sim {
 	uint32_t *idmap; /* open addressing: peer id -> member index + 1 (0: empty) */
 	size_t idmap_mask;
 	uint64_t drops_pending; /* drop counters of nodes stopped since the last sample */
-	uint64_t digest;
+	uint64_t scheduled; /* events scheduled by ORIGIN_GLOBAL */
+	uint32_t origin;    /* whose events get scheduled now: a node index or ORIGIN_GLOBAL */
 	uint64_t events, delivered, wakes, stale;
 	size_t queue_peak;
 	double wall_start, wall_end, last_progress;

@@ -739,12 +739,13 @@ static double bench_hold(uint64_t pending, uint64_t events, uint64_t seed)
 	dtt_simq_init(&q, 0);
 	t0 = secs();
 	for (uint64_t i = 0; i < pending; i++)
-		if (dtt_simq_push(&q, 1 + dtt_rng_uniform(&r, 1000), 0, (uint32_t)i))
+		if (dtt_simq_push(&q, 1 + dtt_rng_uniform(&r, 1000), i, 0, (uint32_t)i))
 			return 0;
 	for (uint64_t i = 0; i < events; i++) {
 		dtt_simq_pop(&q, &ev);
 		sum = (sum ^ ev.time_us ^ (uint64_t)ev.arg << 40) * 0x100000001b3ull;
-		if (dtt_simq_push(&q, ev.time_us + 1 + dtt_rng_uniform(&r, 1000), 0, ev.arg))
+		if (dtt_simq_push(&q, ev.time_us + 1 + dtt_rng_uniform(&r, 1000), pending + i, 0,
+				  ev.arg))
 			return 0;
 	}
 	dt = secs() - t0;

@@ -22,7 +22,7 @@ static double unit_open0(uint64_t h)
 }
 
 int dtt_simnet_init(struct dtt_simnet *net, uint32_t n, const struct dtt_simnet_latency *lat,
-		    uint64_t pair_seed, uint64_t rng_seed)
+		    uint64_t pair_seed)
 {
 	memset(net, 0, sizeof(*net));
 	net->group = dtt_alloc((n ? n : 1) * sizeof(*net->group));
@@ -31,7 +31,6 @@ int dtt_simnet_init(struct dtt_simnet *net, uint32_t n, const struct dtt_simnet_
 	net->nodes = n;
 	net->latency = *lat;
 	net->pair_seed = pair_seed;
-	dtt_rng_seed(&net->rng, rng_seed);
 	return 0;
 }
 
@@ -85,14 +84,15 @@ uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b
 	return (uint64_t)llround(ms * 1000.0);
 }
 
-static uint64_t jitter_us(struct dtt_simnet *net)
+static uint64_t jitter_us(const struct dtt_simnet *net, struct dtt_rng *rng)
 {
 	if (net->jitter_ms <= 0)
 		return 0;
-	return (uint64_t)(dtt_rng_double(&net->rng) * net->jitter_ms * 1000.0);
+	return (uint64_t)(dtt_rng_double(rng) * net->jitter_ms * 1000.0);
 }
 
-int dtt_simnet_route(struct dtt_simnet *net, uint32_t a, uint32_t b, uint64_t delay_us[2])
+int dtt_simnet_route(struct dtt_simnet *net, struct dtt_rng *rng, uint32_t a, uint32_t b,
+		     uint64_t delay_us[2])
 {
 	uint64_t base;
 	int n = 1;
@@ -102,14 +102,14 @@ int dtt_simnet_route(struct dtt_simnet *net, uint32_t a, uint32_t b, uint64_t de
 		net->stats.blocked++;
 		return 0;
 	}
-	if (net->loss > 0 && dtt_rng_double(&net->rng) < net->loss) {
+	if (net->loss > 0 && dtt_rng_double(rng) < net->loss) {
 		net->stats.lost++;
 		return 0;
 	}
 	base = dtt_simnet_base_us(net, a, b);
-	delay_us[0] = base + jitter_us(net);
-	if (net->duplicate > 0 && dtt_rng_double(&net->rng) < net->duplicate) {
-		delay_us[1] = base + jitter_us(net);
+	delay_us[0] = base + jitter_us(net, rng);
+	if (net->duplicate > 0 && dtt_rng_double(rng) < net->duplicate) {
+		delay_us[1] = base + jitter_us(net, rng);
 		net->stats.duplicated++;
 		n = 2;
 	}

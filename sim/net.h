@@ -6,7 +6,8 @@
  * DTT_SIMNET_COORDINATES, the distance of the two nodes' points, each hashed from (seed, node)
  * (so latencies obey the triangle inequality, as geography does), plus a per-datagram jitter
  * drawn uniformly in [0, jitter). Loss and duplication are Bernoulli draws
- * per datagram from the network's own random stream. Two nodes can reach each other when their
+ * per datagram from a random stream the caller passes (the engine's: the sender's own, so what
+ * happens to one node's datagrams does not depend on the order nodes send in). Two nodes can reach each other when their
  * partition labels are equal; the engine checks this at send and again at delivery, so
  * datagrams in flight when a cut happens are lost. A heal resets every label to 0.
  */
@@ -50,7 +51,6 @@ struct dtt_simnet {
 	struct dtt_simnet_latency latency;
 	double jitter_ms, loss, duplicate;
 	uint64_t pair_seed; /* keys the per-pair base latency */
-	struct dtt_rng rng; /* jitter, loss and duplication draws */
 	uint16_t *group;    /* partition label per node */
 	uint32_t nodes;
 	bool partitioned;
@@ -58,9 +58,9 @@ struct dtt_simnet {
 };
 
 /* A network of n nodes, fully connected, with the given latency model. pair_seed keys the
- * per-pair latencies, rng_seed the per-datagram draws. 0 or DTT_ERR_NOMEM. */
+ * per-pair latencies. 0 or DTT_ERR_NOMEM. */
 int dtt_simnet_init(struct dtt_simnet *net, uint32_t n, const struct dtt_simnet_latency *lat,
-		    uint64_t pair_seed, uint64_t rng_seed);
+		    uint64_t pair_seed);
 void dtt_simnet_deinit(struct dtt_simnet *net);
 
 /* The point of node a in the unit square under DTT_SIMNET_COORDINATES (deterministic). */
@@ -74,9 +74,11 @@ static inline bool dtt_simnet_can_reach(const struct dtt_simnet *net, uint32_t a
 	return !net->partitioned || net->group[a] == net->group[b];
 }
 
-/* Decides the fate of one datagram from a to b: returns how many copies arrive (0, 1 or 2) and
- * writes their one-way delays (microseconds) to delay_us. Counts sent/lost/blocked/duplicated. */
-int dtt_simnet_route(struct dtt_simnet *net, uint32_t a, uint32_t b, uint64_t delay_us[2]);
+/* Decides the fate of one datagram from a to b, drawing loss, duplication and jitter from rng:
+ * returns how many copies arrive (0, 1 or 2) and writes their one-way delays (microseconds) to
+ * delay_us. Counts sent/lost/blocked/duplicated. */
+int dtt_simnet_route(struct dtt_simnet *net, struct dtt_rng *rng, uint32_t a, uint32_t b,
+		     uint64_t delay_us[2]);
 
 /* Splits all nodes into k groups of the given fractions (which add up to 1): a permutation of
  * the node indexes drawn from rng is cut into consecutive runs; group g gets label g + 1.

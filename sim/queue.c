@@ -1,4 +1,4 @@
-/* queue.c - binary min-heap of (time, seq) events for the simulator (SIMULATION.md §3.2). */
+/* queue.c - binary min-heap of (time, key) events for the simulator (SIMULATION.md §3.2). */
 #include "queue.h"
 
 #include "alloc.h"
@@ -13,7 +13,6 @@ void dtt_simq_init(struct dtt_simq *q, size_t events_max)
 	q->count = 0;
 	q->cap = 0;
 	q->events_max = events_max ? events_max : SIMQ_EVENTS_MAX_DEFAULT;
-	q->seq = 0;
 }
 
 void dtt_simq_deinit(struct dtt_simq *q)
@@ -23,9 +22,10 @@ void dtt_simq_deinit(struct dtt_simq *q)
 	q->count = q->cap = 0;
 }
 
-int dtt_simq_push(struct dtt_simq *q, uint64_t time_us, uint32_t tag, uint32_t arg)
+int dtt_simq_push(struct dtt_simq *q, uint64_t time_us, uint64_t key, uint32_t tag,
+		  uint32_t arg)
 {
-	struct dtt_simq_ev ev = {.time_us = time_us, .seq = q->seq, .tag = tag, .arg = arg};
+	struct dtt_simq_ev ev = {.time_us = time_us, .key = key, .tag = tag, .arg = arg};
 	struct dtt_simq_ev *h;
 	size_t i;
 
@@ -42,7 +42,6 @@ int dtt_simq_push(struct dtt_simq *q, uint64_t time_us, uint32_t tag, uint32_t a
 		q->heap = h;
 		q->cap = cap;
 	}
-	q->seq++;
 	h = q->heap;
 	/* Sift up: move parents down into the hole until ev fits. */
 	i = q->count++;

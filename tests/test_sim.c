@@ -32,18 +32,19 @@
 
 /* --- queue --- */
 
-static void test_queue_pops_by_time_then_insertion_order(void **state)
+static void test_queue_pops_by_time_then_key(void **state)
 {
 	struct dtt_simq q;
 	struct dtt_simq_ev ev;
-	/* times with ties; arg = insertion index */
+	/* times with ties, and keys that order the ties against insertion; arg = insertion index */
 	const uint64_t times[10] = {50, 10, 30, 10, 50, 0, 30, 10, 99, 0};
-	const uint32_t expect[10] = {5, 9, 1, 3, 7, 2, 6, 0, 4, 8};
+	const uint64_t keys[10] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+	const uint32_t expect[10] = {9, 5, 7, 3, 1, 6, 2, 4, 0, 8};
 
 	(void)state;
 	dtt_simq_init(&q, 0);
 	for (uint32_t i = 0; i < 10; i++)
-		assert_int_equal(dtt_simq_push(&q, times[i], 7, i), 0);
+		assert_int_equal(dtt_simq_push(&q, times[i], keys[i], 7, i), 0);
 	assert_int_equal(q.count, 10);
 	for (int i = 0; i < 10; i++) {
 		assert_true(dtt_simq_pop(&q, &ev));
@@ -62,23 +63,26 @@ static void test_queue_interleaved_push_pop_matches_total_order(void **state)
 	struct dtt_simq q;
 	struct dtt_simq_ev ev, prev = {0, 0, 0, 0};
 	struct dtt_rng r;
-	uint64_t now = 0, popped = 0;
+	uint64_t now = 0, popped = 0, key = 0;
 
 	(void)state;
 	dtt_rng_seed(&r, 42);
 	dtt_simq_init(&q, 0);
-	/* hold model: 1000 pending, each pop schedules one more at now + U[0, 1000) */
+	/* hold model: 1000 pending, each pop schedules one more at now + 1 + U[0, 1000) (so the
+	 * pops come in (time, key) order); keys are unique and unrelated to insertion order */
 	for (uint32_t i = 0; i < 1000; i++)
-		assert_int_equal(dtt_simq_push(&q, dtt_rng_uniform(&r, 1000), 0, i), 0);
+		assert_int_equal(
+		    dtt_simq_push(&q, dtt_rng_uniform(&r, 1000), ++key * 0x9e3779b97f4a7c15ull, 0, i), 0);
 	for (int i = 0; i < 100000; i++) {
 		assert_true(dtt_simq_pop(&q, &ev));
 		assert_true(ev.time_us > prev.time_us ||
-			    (ev.time_us == prev.time_us && ev.seq > prev.seq) || popped == 0);
+			    (ev.time_us == prev.time_us && ev.key > prev.key) || popped == 0);
 		assert_true(ev.time_us >= now);
 		now = ev.time_us;
 		prev = ev;
 		popped++;
-		assert_int_equal(dtt_simq_push(&q, now + dtt_rng_uniform(&r, 1000), 0, 0), 0);
+		assert_int_equal(
+		    dtt_simq_push(&q, now + 1 + dtt_rng_uniform(&r, 1000), ++key * 0x9e3779b97f4a7c15ull, 0, 0), 0);
 		/* the entry after the top, as the engine's cache hints read it, is the one that
 		 * pops after it when nothing is pushed in between */
 		if (i % 97 == 0) {
@@ -86,9 +90,11 @@ static void test_queue_interleaved_push_pop_matches_total_order(void **state)
 
 			assert_true(dtt_simq_pop(&q, &first));
 			assert_true(dtt_simq_pop(&q, &second));
-			assert_true(second.time_us == after.time_us && second.seq == after.seq);
-			assert_int_equal(dtt_simq_push(&q, first.time_us, first.tag, first.arg), 0);
-			assert_int_equal(dtt_simq_push(&q, second.time_us, second.tag, second.arg), 0);
+			assert_true(second.time_us == after.time_us && second.key == after.key);
+			assert_int_equal(
+			    dtt_simq_push(&q, first.time_us, first.key, first.tag, first.arg), 0);
+			assert_int_equal(
+			    dtt_simq_push(&q, second.time_us, second.key, second.tag, second.arg), 0);
 		}
 	}
 	assert_int_equal(q.count, 1000);
@@ -102,8 +108,8 @@ static void test_queue_full_at_events_max(void **state)
 	(void)state;
 	dtt_simq_init(&q, 3);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(dtt_simq_push(&q, 1, 0, 0), 0);
-	assert_int_equal(dtt_simq_push(&q, 1, 0, 0), DTT_ERR_FULL);
+		assert_int_equal(dtt_simq_push(&q, 1, (uint64_t)i, 0, 0), 0);
+	assert_int_equal(dtt_simq_push(&q, 1, 3, 0, 0), DTT_ERR_FULL);
 	dtt_simq_deinit(&q);
 }
 
@@ -154,13 +160,15 @@ static void test_net_loss_rate_within_3_sigma(void **state)
 	struct dtt_simnet net;
 	uint64_t d[2], arrived = 0, dups = 0;
 	const double p = 0.1, q = 0.05;
+	struct dtt_rng rng;
 
 	(void)state;
-	assert_int_equal(dtt_simnet_init(&net, 100, &lat, 1, 2), 0);
+	dtt_rng_seed(&rng, 2);
+	assert_int_equal(dtt_simnet_init(&net, 100, &lat, 1), 0);
 	net.loss = p;
 	net.duplicate = q;
 	for (int i = 0; i < SAMPLES; i++) {
-		int n = dtt_simnet_route(&net, (uint32_t)i % 100, (uint32_t)(i / 100) % 100, d);
+		int n = dtt_simnet_route(&net, &rng, (uint32_t)i % 100, (uint32_t)(i / 100) % 100, d);
 
 		arrived += n > 0;
 		dups += n == 2;
@@ -187,7 +195,7 @@ static void test_net_lognormal_latency_median_and_sigma(void **state)
 	const uint32_t n = 1000;
 
 	(void)state;
-	assert_int_equal(dtt_simnet_init(&net, n, &lat, 77, 0), 0);
+	assert_int_equal(dtt_simnet_init(&net, n, &lat, 77), 0);
 	/* 100k distinct pairs (a < b) */
 	for (uint32_t i = 0; i < SAMPLES; i++) {
 		uint32_t a = i / 400, b = 500 + i % 400;
@@ -220,9 +228,11 @@ static void test_net_uniform_latency_and_jitter_within_3_sigma(void **state)
 	struct dtt_simnet net;
 	double sum = 0, jsum = 0;
 	uint64_t d[2];
+	struct dtt_rng rng;
 
 	(void)state;
-	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 5, 6), 0);
+	dtt_rng_seed(&rng, 6);
+	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 5), 0);
 	net.jitter_ms = 8;
 	for (uint32_t i = 0; i < SAMPLES; i++) {
 		uint32_t a = i / 400, b = 500 + i % 400;
@@ -230,7 +240,7 @@ static void test_net_uniform_latency_and_jitter_within_3_sigma(void **state)
 
 		assert_true(base >= 10000 && base <= 110000);
 		sum += (double)base / 1000.0;
-		assert_int_equal(dtt_simnet_route(&net, a, b, d), 1);
+		assert_int_equal(dtt_simnet_route(&net, &rng, a, b, d), 1);
 		assert_true(d[0] >= base && d[0] < base + 8000);
 		jsum += (double)(d[0] - base) / 1000.0;
 	}
@@ -249,7 +259,7 @@ static void test_net_coordinates_latency_is_planar_distance(void **state)
 	double sum = 0, pairs = 0, x, y, x2, y2;
 
 	(void)state;
-	assert_int_equal(dtt_simnet_init(&net, n, &lat, 11, 0), 0);
+	assert_int_equal(dtt_simnet_init(&net, n, &lat, 11), 0);
 	for (uint32_t a = 0; a < n; a++) {
 		dtt_simnet_coordinates(&net, a, &x, &y);
 		assert_true(x >= 0 && x < 1 && y >= 0 && y < 1);
@@ -298,7 +308,7 @@ static void test_net_partition_splits_by_fraction_and_heal_restores(void **state
 
 	(void)state;
 	dtt_rng_seed(&r, 9);
-	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 1, 1), 0);
+	assert_int_equal(dtt_simnet_init(&net, 1000, &lat, 1), 0);
 	assert_true(dtt_simnet_can_reach(&net, 0, 999));
 	assert_int_equal(dtt_simnet_partition(&net, f, 3, &r), 0);
 	for (uint32_t i = 0; i < 1000; i++) {
@@ -319,12 +329,12 @@ static void test_net_partition_splits_by_fraction_and_heal_restores(void **state
 			a = i;
 	assert_true(dtt_simnet_can_reach(&net, 0, a));
 	assert_false(dtt_simnet_can_reach(&net, 0, b));
-	assert_int_equal(dtt_simnet_route(&net, 0, b, d), 0);
+	assert_int_equal(dtt_simnet_route(&net, &r, 0, b, d), 0);
 	assert_int_equal(net.stats.blocked, 1);
-	assert_int_equal(dtt_simnet_route(&net, 0, a, d), 1);
+	assert_int_equal(dtt_simnet_route(&net, &r, 0, a, d), 1);
 	dtt_simnet_heal(&net);
 	assert_true(dtt_simnet_can_reach(&net, 0, b));
-	assert_int_equal(dtt_simnet_route(&net, 0, b, d), 1);
+	assert_int_equal(dtt_simnet_route(&net, &r, 0, b, d), 1);
 	assert_int_equal(net.stats.blocked, 1);
 	assert_int_equal(dtt_simnet_partition(&net, f, 0, &r), DTT_ERR_INVALID);
 	dtt_simnet_deinit(&net);
@@ -1216,7 +1226,7 @@ static void test_check_windows_and_aggregates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_queue_pops_by_time_then_insertion_order),
+	    cmocka_unit_test(test_queue_pops_by_time_then_key),
 	    cmocka_unit_test(test_queue_interleaved_push_pop_matches_total_order),
 	    cmocka_unit_test(test_queue_full_at_events_max),
 	    cmocka_unit_test(test_pool_keeps_payloads_and_reuses_slots),
