@@ -33,6 +33,7 @@
 #include "crypto_modelled.h"
 
 #define SIM_OPS_MAX    ((size_t)1 << 22) /* workload operations in flight */
+#define SIM_LANES_MAX  64
 #define OP_NONE	       UINT32_MAX
 #define PICK_TRIES     64
 #define PROGRESS_EVERY 4096 /* events between looks at the wall clock */
@@ -247,18 +248,46 @@ static uint64_t next_key(struct dtt_sim *s)
 	return (uint64_t)s->origin << KEY_COUNT_BITS | (*count)++;
 }
 
+/* A node's datagrams and wakes run in its lane; everything else between the windows. */
+static inline bool is_node_event(uint32_t tag)
+{
+	return tag >> TAG_NODE_BITS <= EV_WAKE;
+}
+
+static inline uint32_t lane_of(const struct dtt_sim *s, uint32_t node)
+{
+	return s->lanes_n == 1 ? 0 : node % s->lanes_n;
+}
+
 static int builtin_schedule(void *be, uint64_t t_us, uint32_t tag, uint32_t arg)
 {
 	struct dtt_sim *s = be;
+	uint64_t key = next_key(s);
+	uint32_t lane;
 
-	return dtt_simq_push(&s->q, t_us, next_key(s), tag, arg);
+	if (!is_node_event(tag)) {
+		if (s->in_window) { /* it could be earlier than events already run */
+			sim_fatal(s, DTT_ERR_STATE, "a node event scheduled a global event");
+			return DTT_ERR_STATE;
+		}
+		return dtt_simq_push(&s->gq, t_us, key, tag, arg);
+	}
+	lane = lane_of(s, tag & TAG_NODE_MASK);
+	if (s->in_window && t_us < s->window_end_us && lane != lane_of(s, s->origin)) {
+		sim_fatal(s, DTT_ERR_STATE, "an event for another lane inside the window");
+		return DTT_ERR_STATE;
+	}
+	return dtt_simq_push(&s->lanes[lane], t_us, key, tag, arg);
 }
 
 static size_t builtin_pending(void *be)
 {
 	const struct dtt_sim *s = be;
+	size_t n = s->gq.count;
 
-	return s->q.count;
+	for (uint32_t i = 0; i < s->lanes_n; i++)
+		n += s->lanes[i].count;
+	return n;
 }
 
 static void builtin_send(void *be, uint32_t from, uint32_t to, const uint8_t *buf, size_t len)
@@ -696,6 +725,8 @@ static void put_done(void *ctx, const struct dtt_dht_put_result *res)
 		s->tot.puts_ok++;
 		if (!k->stored) {
 			k->stored = true;
+			s->stored_at[s->stored_n].time_us = s->ev_time_us;
+			s->stored_at[s->stored_n].key = s->ev_key;
 			s->stored_keys[s->stored_n++] = o->key;
 		}
 		if (o->seq > k->stored_seq)
@@ -1165,7 +1196,8 @@ static int setup_workload(struct dtt_sim *s)
 		return 0;
 	s->keys = dtt_alloc(sc->workload.keys * sizeof(*s->keys));
 	s->stored_keys = dtt_alloc(sc->workload.keys * sizeof(*s->stored_keys));
-	if (!s->keys || !s->stored_keys)
+	s->stored_at = dtt_alloc(sc->workload.keys * sizeof(*s->stored_at));
+	if (!s->keys || !s->stored_keys || !s->stored_at)
 		return DTT_ERR_NOMEM;
 	for (uint32_t i = 0; i < sc->workload.keys; i++) {
 		struct wkey *k = &s->keys[i];
@@ -1212,7 +1244,7 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 	s->ops_free = OP_NONE;
 	s->cur_node = -1;
 	s->origin = ORIGIN_GLOBAL;
-	dtt_simq_init(&s->q, 0);
+	dtt_simq_init(&s->gq, 0);
 	dtt_simpool_init(&s->pool, 0);
 	dtt_node_config_init(&s->cfg);
 	/* Every node checks the same few signed items again and again (each storing node on a
@@ -1299,6 +1331,23 @@ struct dtt_sim *dtt_sim_new(const struct dtt_scenario *sc, const struct dtt_sim_
 		sn->leave_ms = -1;
 		sn->member = -1;
 	}
+	s->lanes_n = opt->lanes > 1 ? opt->lanes : 1;
+	s->lookahead_us = dtt_simnet_min_us(&s->net);
+	if (s->lanes_n > 1 &&
+	    (opt->backend || !s->lookahead_us || s->lanes_n > SIM_LANES_MAX || s->lanes_n > s->n)) {
+		sim_fatal(s, DTT_ERR_INVALID,
+			  "lanes (more than one needs the built-in backend, a latency with a lower "
+			  "bound above zero and at most one lane per node)");
+		rc = DTT_ERR_INVALID;
+		goto fail;
+	}
+	s->lanes = dtt_alloc(s->lanes_n * sizeof(*s->lanes));
+	if (!s->lanes) {
+		rc = DTT_ERR_NOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < s->lanes_n; i++)
+		dtt_simq_init(&s->lanes[i], 0);
 	s->be_ops = opt->backend ? opt->backend : &dtt_sim_builtin_backend;
 	rc = s->be_ops->open(s, &s->be, s->err, sizeof(s->err));
 	if (rc) {
@@ -1391,6 +1440,7 @@ void dtt_sim_free(struct dtt_sim *s)
 	dtt_free(s->boot);
 	dtt_free(s->keys);
 	dtt_free(s->stored_keys);
+	dtt_free(s->stored_at);
 	for (size_t i = 0; i < s->op_chunks_n; i++)
 		dtt_free(s->op_chunks[i]);
 	dtt_free(s->op_chunks);
@@ -1399,7 +1449,10 @@ void dtt_sim_free(struct dtt_sim *s)
 		sim_series_free(&s->series[m]);
 	dtt_simnet_deinit(&s->net);
 	dtt_simpool_deinit(&s->pool);
-	dtt_simq_deinit(&s->q);
+	dtt_simq_deinit(&s->gq);
+	for (uint32_t i = 0; s->lanes && i < s->lanes_n; i++)
+		dtt_simq_deinit(&s->lanes[i]);
+	dtt_free(s->lanes);
 	dtt_free(s);
 }
 
@@ -1501,24 +1554,99 @@ static inline void prefetch_near(const struct dtt_sim *s, const struct dtt_simq_
 		dtt_simpool_prefetch_data(&s->pool, ev->arg);
 }
 
-static int builtin_run_until(void *be, uint64_t lim)
+static int run_event(struct dtt_sim *s, const struct dtt_simq_ev *ev)
 {
-	struct dtt_sim *s = be;
+	s->ev_time_us = ev->time_us;
+	s->ev_key = ev->key;
+	return dtt_sim_dispatch(s, ev->time_us, ev->tag, ev->arg);
+}
+
+/* Runs a lane's events that come before end, in (time, key) order. */
+static int run_lane(struct dtt_sim *s, struct dtt_simq *q, const struct dtt_simq_ev *end)
+{
 	const struct dtt_simq_ev *top, *after;
 	struct dtt_simq_ev ev;
 	int rc;
 
-	while ((top = dtt_simq_peek(&s->q)) && top->time_us <= lim) {
-		dtt_simq_pop(&s->q, &ev);
-		if ((top = dtt_simq_peek(&s->q)))
+	while ((top = dtt_simq_peek(q)) && dtt_simq_ev_less(top, end)) {
+		dtt_simq_pop(q, &ev);
+		if ((top = dtt_simq_peek(q)))
 			prefetch_near(s, top);
-		if ((after = dtt_simq_peek_after(&s->q)))
+		if ((after = dtt_simq_peek_after(q)))
 			prefetch_far(s, after);
-		rc = dtt_sim_dispatch(s, ev.time_us, ev.tag, ev.arg);
+		rc = run_event(s, &ev);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+/* Puts the keys first stored during a window in the order of the events that stored them,
+ * as one lane would have (each lane's are in order already; stable, and a window's are few). */
+static void stored_keys_in_order(struct dtt_sim *s, size_t from)
+{
+	for (size_t i = from + 1; i < s->stored_n; i++) {
+		struct dtt_simq_ev at = s->stored_at[i];
+		uint32_t key = s->stored_keys[i];
+		size_t j = i;
+
+		for (; j > from && dtt_simq_ev_less(&at, &s->stored_at[j - 1]); j--) {
+			s->stored_at[j] = s->stored_at[j - 1];
+			s->stored_keys[j] = s->stored_keys[j - 1];
+		}
+		s->stored_at[j] = at;
+		s->stored_keys[j] = key;
+	}
+}
+
+/* Window by window (engine.h, dtt_sim_options.lanes): every lane runs its events up to the
+ * window's end, then the global event that ends it, if one does. With one lane this is the
+ * plain (time, key) order of all events. */
+static int builtin_run_until(void *be, uint64_t lim)
+{
+	struct dtt_sim *s = be;
+	const struct dtt_simq_ev *g, *top;
+	struct dtt_simq_ev end, ev;
+	uint64_t lo;
+	size_t stored;
+	bool global;
+	int rc;
+
+	for (;;) {
+		g = dtt_simq_peek(&s->gq);
+		lo = UINT64_MAX;
+		for (uint32_t i = 0; i < s->lanes_n; i++)
+			if ((top = dtt_simq_peek(&s->lanes[i])) && top->time_us < lo)
+				lo = top->time_us;
+		if ((!g || g->time_us > lim) && lo > lim)
+			return 0;
+		end.time_us = lim + 1;
+		end.key = 0;
+		if (s->lanes_n > 1 && lo != UINT64_MAX && lo + s->lookahead_us < end.time_us)
+			end.time_us = lo + s->lookahead_us;
+		global = g && dtt_simq_ev_less(g, &end);
+		if (global)
+			end = *g;
+		stored = s->stored_n;
+		s->in_window = true;
+		s->window_end_us = end.time_us;
+		for (uint32_t i = 0; i < s->lanes_n; i++) {
+			rc = run_lane(s, &s->lanes[i], &end);
+			if (rc) {
+				s->in_window = false;
+				return rc;
+			}
+		}
+		s->in_window = false;
+		if (s->lanes_n > 1)
+			stored_keys_in_order(s, stored);
+		if (global) { /* still the top: nothing global is scheduled in a window */
+			dtt_simq_pop(&s->gq, &ev);
+			rc = run_event(s, &ev);
+			if (rc)
+				return rc;
+		}
+	}
 }
 
 const struct dtt_sim_backend_ops dtt_sim_builtin_backend = {

@@ -6,16 +6,18 @@
  * authenticated links, topic tracker) that join their topic through the tracker (records in
  * the DHT) or from known peers, and broadcast traffic whose deliveries are tracked per message.
  *
- * One thread. One event queue (queue.h) ordered by (time, key) holds datagram deliveries
- * (payloads in pool.h), node wakes, joins, scenario events, workload operations and metric
- * samples. Every node runs on its own struct dtt_env: a virtual monotonic clock (ms), a wall
- * clock start_unix*1000 + now + skew, a random stream dtt_rng_derive(seed, purpose, index)
- * and a send that hands the datagram to the network model (net.h). Each node has one pending
- * wake, re-armed after every call into it; stale wakes are dropped by a generation counter,
- * and datagrams addressed to an older incarnation of a node (before a crash and rejoin) are
- * dropped on delivery. A key (engine_priv.h) names the origin of each event, so equal times pop
- * in an order that does not depend on how different nodes' events interleave; the loss, jitter
- * and duplication of a datagram are drawn from its sender's own stream.
+ * One thread. Event queues (queue.h) ordered by (time, key): one per lane (options.lanes) for
+ * node i's datagram deliveries (payloads in pool.h) and wakes in lane i % lanes, and one for
+ * the global events: joins, scenario events, workload operations, traffic and metric samples.
+ * They run window by window: every lane up to the window's end, then the global event that ends
+ * it. Every node runs on its own struct dtt_env: a virtual monotonic clock (ms), a wall clock
+ * start_unix*1000 + now + skew, a random stream dtt_rng_derive(seed, purpose, index) and a send
+ * that hands the datagram to the network model (net.h). Each node has one pending wake,
+ * re-armed after every call into it; stale wakes are dropped by a generation counter, and
+ * datagrams addressed to an older incarnation of a node (before a crash and rejoin) are dropped
+ * on delivery. A key (engine_priv.h) names the origin of each event, so equal times pop in an
+ * order that does not depend on how different nodes' events interleave; the loss, jitter and
+ * duplication of a datagram are drawn from its sender's own stream.
  *
  * The run is a pure function of (scenario, seed): dtt_sim_digest folds, in node order, each
  * node's rolling hash over the datagrams it received (time, from, to, length, payload hash) and
@@ -59,6 +61,13 @@ struct dtt_sim_options {
 	volatile sig_atomic_t *stop; /* set asynchronously to end the run early (may be NULL) */
 	/* What the run runs on (backend.h); NULL: the built-in queue and network model. */
 	const struct dtt_sim_backend_ops *backend;
+	/* The built-in backend's lanes (0 or 1: one). Node i's datagrams and wakes go to lane
+	 * i % lanes, and the lanes run window by window: each window ends at the next global event
+	 * (join, scenario event, sample, workload, traffic) and at most the network's smallest
+	 * latency after the earliest pending node event, so no datagram sent in it arrives in it.
+	 * The results do not depend on the number of lanes; more than one needs a latency model
+	 * with a lower bound above zero (net.h, dtt_simnet_min_us). */
+	uint32_t lanes;
 };
 
 struct dtt_sim_bench {

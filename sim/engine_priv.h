@@ -142,7 +142,15 @@ struct dtt_sim {
 	uint64_t seed;
 	uint64_t now_us, end_us;
 	uint64_t last_sample_us;
-	struct dtt_simq q;
+	/* The built-in backend's queues (engine.h, dtt_sim_options.lanes): global events, and
+	 * node i's datagrams and wakes in lanes[i % lanes_n]. */
+	struct dtt_simq gq;
+	struct dtt_simq *lanes;
+	uint32_t lanes_n;
+	uint64_t lookahead_us; /* a window's longest span: the smallest latency (lanes_n > 1) */
+	bool in_window;	       /* a lane is running: node events only */
+	uint64_t window_end_us;
+	uint64_t ev_time_us, ev_key; /* the event being handled (the built-in backend's) */
 	struct dtt_simpool pool;
 	struct dtt_simnet net;
 	const struct dtt_sim_backend_ops *be_ops; /* the clock, timers and network (backend.h) */
@@ -165,6 +173,7 @@ struct dtt_sim {
 	struct dtt_rng wl_rng, fault_rng, join_rng;
 	struct wkey *keys;
 	uint32_t *stored_keys; /* keys in the order their first put was acknowledged */
+	struct dtt_simq_ev *stored_at; /* the (time, key) of the event that acknowledged each */
 	size_t stored_n;
 	uint64_t puts_started;
 	struct op **op_chunks;

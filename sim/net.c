@@ -66,6 +66,8 @@ uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b
 		double z = sqrt(-2.0 * log(unit_open0(h1))) * cos(2.0 * M_PI * unit_open0(h2));
 
 		ms = l->median_ms * exp(l->sigma * z);
+		if (ms < l->min_ms) /* the optional floor (0: none) */
+			ms = l->min_ms;
 		break;
 	}
 	case DTT_SIMNET_COORDINATES: {
@@ -82,6 +84,22 @@ uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b
 	if (ms < 0)
 		ms = 0;
 	return (uint64_t)llround(ms * 1000.0);
+}
+
+uint64_t dtt_simnet_min_us(const struct dtt_simnet *net)
+{
+	const struct dtt_simnet_latency *l = &net->latency;
+	double ms;
+
+	switch (l->dist) {
+	case DTT_SIMNET_UNIFORM:
+	case DTT_SIMNET_COORDINATES:
+	case DTT_SIMNET_LOGNORMAL: ms = l->min_ms; break;
+	case DTT_SIMNET_CONSTANT:
+	default: ms = l->value_ms; break;
+	}
+	/* dtt_simnet_base_us rounds the same way, and rounding keeps the order */
+	return ms > 0 ? (uint64_t)llround(ms * 1000.0) : 0;
 }
 
 static uint64_t jitter_us(const struct dtt_simnet *net, struct dtt_rng *rng)

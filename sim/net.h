@@ -25,7 +25,7 @@
 enum dtt_simnet_dist {
 	DTT_SIMNET_CONSTANT = 0,  /* value_ms */
 	DTT_SIMNET_UNIFORM = 1,	  /* min_ms .. max_ms */
-	DTT_SIMNET_LOGNORMAL = 2, /* median_ms * exp(sigma * N(0,1)) */
+	DTT_SIMNET_LOGNORMAL = 2, /* median_ms * exp(sigma * N(0,1)), at least min_ms (0: no floor) */
 	/* Each node sits at a point of the unit square; min_ms + (max_ms - min_ms) * d / sqrt(2)
 	 * for the distance d of the pair (min_ms at one spot, max_ms across the diagonal). */
 	DTT_SIMNET_COORDINATES = 3,
@@ -65,6 +65,10 @@ void dtt_simnet_deinit(struct dtt_simnet *net);
 
 /* The point of node a in the unit square under DTT_SIMNET_COORDINATES (deterministic). */
 void dtt_simnet_coordinates(const struct dtt_simnet *net, uint32_t a, double *x, double *y);
+
+/* The smallest base latency any pair can have under the model, in microseconds: a lower
+ * bound on every delay dtt_simnet_route returns (0 for a lognormal without a floor). */
+uint64_t dtt_simnet_min_us(const struct dtt_simnet *net);
 
 /* The base one-way latency of the pair, in microseconds (symmetric, deterministic). */
 uint64_t dtt_simnet_base_us(const struct dtt_simnet *net, uint32_t a, uint32_t b);

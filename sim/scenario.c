@@ -380,11 +380,12 @@ static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, 
 	static const char *const dists[] = {"constant", "uniform", "lognormal", "coordinates", NULL};
 	_Static_assert(sizeof(dists) / sizeof(dists[0]) == DTT_SIMNET_COORDINATES + 1 + 1,
 		       "one name per dist, then NULL");
-	static const bool used[4][6] = {
-	    {true, true, false, false, false, false},
-	    {true, false, true, true, false, false},
-	    {true, false, false, false, true, true},
-	    {true, false, true, true, false, false},
+	/* 1: required, 2: optional (lognormal's floor), 0: not used */
+	static const unsigned char used[4][6] = {
+	    {1, 1, 0, 0, 0, 0},
+	    {1, 0, 1, 1, 0, 0},
+	    {1, 0, 2, 0, 1, 1},
+	    {1, 0, 1, 1, 0, 0},
 	};
 	struct dtt_simnet_latency *l = &sc->network.latency;
 	yaml_node_t *v[7];
@@ -406,7 +407,7 @@ static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, 
 		join_path(sub, path, keys[i]);
 		if (v[i] && !used[dist][i])
 			return fail(p, v[i], sub, "not used by dist %s", dists[dist]);
-		if (!v[i] && used[dist][i])
+		if (!v[i] && used[dist][i] == 1)
 			return fail(p, n, sub, "missing (required by dist %s)", dists[dist]);
 	}
 	l->dist = (enum dtt_simnet_dist)dist;
@@ -427,6 +428,10 @@ static int parse_latency(struct ps *p, struct dtt_scenario *sc, yaml_node_t *n, 
 	join_path(sub, path, "sigma");
 	if (v[5] && (err = get_double(p, v[5], sub, 0, 10, "a number between 0 and 10", &l->sigma)))
 		return err;
+	if (v[2] && v[4] && l->min_ms >= l->median_ms) {
+		join_path(sub, path, "min");
+		return fail(p, v[2], sub, "must be below median");
+	}
 	return 0;
 }
 

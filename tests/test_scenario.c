@@ -233,6 +233,14 @@ static void test_latency_forms(void **state)
 	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
 		     "network: {latency: {dist: coordinates, min: 5ms}}\n",
 		     "s.yaml:4:20: network.latency.max: missing (required by dist coordinates)");
+	/* a lognormal may have a floor, below its median */
+	parse_ok(&sc, "name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		      "network: {latency: {dist: lognormal, median: 60ms, sigma: 0.5, min: 5ms}}\n");
+	assert_true(sc.network.latency.min_ms == 5 && sc.network.latency.median_ms == 60);
+	dtt_scenario_deinit(&sc);
+	expect_error("name: t\nduration: 1m\ndht: {nodes: 2}\n"
+		     "network: {latency: {dist: lognormal, median: 5ms, sigma: 0.5, min: 5ms}}\n",
+		     "s.yaml:4:68: network.latency.min: must be below median");
 }
 
 static void test_errors_name_file_line_column_and_expectation(void **state)

@@ -218,6 +218,26 @@ static void test_net_lognormal_latency_median_and_sigma(void **state)
 	net.pair_seed = 78;
 	assert_int_not_equal(dtt_simnet_base_us(&net, 3, 900) + dtt_simnet_base_us(&net, 4, 901),
 			     0);
+	/* no floor: no lower bound; a floor lifts exactly the pairs below it */
+	assert_int_equal(dtt_simnet_min_us(&net), 0);
+	{
+		unsigned lifted = 0;
+
+		below = 0;
+		for (uint32_t i = 0; i < SAMPLES; i++) {
+			uint32_t a = i / 400, b = 500 + i % 400;
+			uint64_t us = dtt_simnet_base_us(&net, a, b);
+
+			net.latency.min_ms = 40;
+			below += us < 40000;
+			lifted += dtt_simnet_base_us(&net, a, b) == 40000;
+			assert_true(dtt_simnet_base_us(&net, a, b) == (us < 40000 ? 40000 : us));
+			net.latency.min_ms = 0;
+		}
+		assert_true(below > SAMPLES / 10 && lifted >= below);
+		net.latency.min_ms = 40;
+		assert_int_equal(dtt_simnet_min_us(&net), 40000);
+	}
 	dtt_simnet_deinit(&net);
 }
 
@@ -1109,6 +1129,76 @@ static void test_members_join_through_the_tracker_as_dht_clients_or_servers(void
 
 /* Same scenario and seed: same digest and the same member rows; joins, partitions, churn and
  * traffic all included. */
+/* Lanes change how the run is cut into windows, never what it does: the digest and the
+ * figures are those of one lane, for any number of lanes. */
+static uint64_t run_lanes(const struct dtt_scenario *sc, uint32_t lanes, double *sums)
+{
+	static const char *const names[] = {"datagrams", "gets", "get_success", "broadcasts@a",
+					    "delivery_ratio@b", "neighbor_changes_per_member_min@a"};
+	struct dtt_sim_options opt = {.seed = 5, .log_level = -1, .lanes = lanes};
+	char err[512];
+	struct dtt_sim *sim = dtt_sim_new(sc, &opt, err, sizeof(err));
+	uint64_t d;
+
+	if (!sim)
+		fail_msg("sim: %s", err);
+	assert_int_equal(dtt_sim_run(sim), 0);
+	d = dtt_sim_digest(sim);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		sums[i] = series_sum(sim, names[i]);
+	dtt_sim_free(sim);
+	return d;
+}
+
+static void test_lanes_change_nothing(void **state)
+{
+	static const char text[] =
+	    "name: lanes\n"
+	    "duration: 4m\n"
+	    "sample_every: 10s\n"
+	    "network: {latency: {dist: uniform, min: 15ms, max: 80ms}, jitter: 5ms, loss: 0.02, "
+	    "duplicate: 0.01}\n"
+	    "dht: {nodes: 30, bootstrap: 3, join: {over: 20s}}\n"
+	    "workload: {keys: 300, start: 40s, puts: {every: 20ms}, gets: {every: 50ms, keys: recent}}\n"
+	    "topics:\n"
+	    "  - {name: a, members: 12, join: {at: 30s, over: 20s}, "
+	    "traffic: {every: 5s, senders: all}}\n"
+	    "  - {name: b, members: 9, bootstrap: peers, join: {at: 40s, over: 10s}, "
+	    "traffic: {every: 3s, size: 1200}}\n"
+	    "events:\n"
+	    "  - {at: 1m30s, partition: {groups: [0.5, 0.5]}}\n"
+	    "  - {at: 2m, heal: {}}\n"
+	    "  - {at: 2m30s, churn: {crash: 0.25, of: all}}\n"
+	    "  - {at: 3m, churn: {rejoin: all}}\n";
+	static const uint32_t lanes[] = {2, 3, 7};
+	struct dtt_scenario sc;
+	double one[6], many[6];
+	uint64_t d;
+
+	(void)state;
+	load_text(&sc, text, NULL, 0);
+	d = run_lanes(&sc, 1, one);
+	assert_true(one[0] > 0 && one[1] > 0 && one[3] > 0);
+	for (size_t i = 0; i < sizeof(lanes) / sizeof(lanes[0]); i++) {
+		assert_int_equal(run_lanes(&sc, lanes[i], many), d);
+		assert_memory_equal(many, one, sizeof(one));
+	}
+	dtt_scenario_deinit(&sc);
+	/* a latency model with no floor leaves no window: one lane only */
+	{
+		struct dtt_sim_options opt = {.seed = 5, .log_level = -1, .lanes = 2};
+		char err[512];
+
+		load_text(&sc, base_scenario, NULL, 0);
+		sc.network.latency.dist = DTT_SIMNET_LOGNORMAL;
+		sc.network.latency.median_ms = 30;
+		sc.network.latency.sigma = 0.5;
+		assert_null(dtt_sim_new(&sc, &opt, err, sizeof(err)));
+		assert_non_null(strstr(err, "lanes"));
+		dtt_scenario_deinit(&sc);
+	}
+}
+
 static void test_members_same_seed_same_digest(void **state)
 {
 	static const char text[] =
@@ -1248,6 +1338,7 @@ int main(void)
 	    cmocka_unit_test(test_members_leave_at_once_and_rejoin_with_their_identity),
 	    cmocka_unit_test(test_members_join_through_the_tracker_as_dht_clients_or_servers),
 	    cmocka_unit_test(test_members_same_seed_same_digest),
+	    cmocka_unit_test(test_lanes_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
