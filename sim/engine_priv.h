@@ -30,7 +30,8 @@ struct dtt_verify_memo;
 /* An event's queue key (queue.h): who scheduled it, in the high bits (a node index, while the
  * node handles one of its own datagrams or wakes, else ORIGIN_GLOBAL), then how many events
  * that origin had scheduled before. Equal times therefore pop in an order that depends only
- * on what each origin did, not on how the origins' events interleave (SIMULATION.md §3.2). */
+ * on what each origin did, not on how the origins' events interleave (docs/simulation.md
+ * §3.6). */
 #define KEY_COUNT_BITS 36
 #define KEY_COUNT_MASK ((UINT64_C(1) << KEY_COUNT_BITS) - 1)
 #define ORIGIN_GLOBAL  TAG_NODE_MASK

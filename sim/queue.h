@@ -3,8 +3,8 @@
  *
  * An entry is 24 bytes: the event time (simulated microseconds), a key the caller chooses,
  * unique among the entries (so the order is total and the run deterministic; the engine's keys
- * name who scheduled the event and how many it had scheduled before, engine.c), and 8 bytes of
- * payload the engine interprets (a kind, a node index and an argument such as a wake
+ * name who scheduled the event and how many it had scheduled before, engine_priv.h), and 8
+ * bytes of payload the engine interprets (a kind, a node index and an argument such as a wake
  * generation or an index into the packet pool). Payload data lives out of the heap. The heap
  * grows by doubling up to events_max; it never shrinks during a run.
  */
