@@ -1485,7 +1485,7 @@ int dtt_sim_dispatch(struct dtt_sim *s, uint64_t t_us, uint32_t tag, uint32_t ar
 	s->cur_node = tag >> TAG_NODE_BITS <= EV_JOIN ? (int64_t)node : -1;
 	/* a node's own datagrams and wakes schedule as that node; everything else (joins too,
 	 * which read other members) as the global origin */
-	s->origin = tag >> TAG_NODE_BITS <= EV_WAKE ? node : ORIGIN_GLOBAL;
+	s->origin = is_node_event(tag) ? node : ORIGIN_GLOBAL;
 	switch (tag >> TAG_NODE_BITS) {
 	case EV_DELIVER: on_deliver(s, arg); break;
 	case EV_WAKE: on_wake(s, &s->nodes[node], arg); break;
